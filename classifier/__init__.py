@@ -1,0 +1,1 @@
+"""Labelling postings (role, seniority, arrangement) and extracting the facts seekers filter on."""

@@ -1,0 +1,1 @@
+"""Delivery to job seekers: feeds (Atom, RSS, JSON Feed) and e-mail digests."""

@@ -1,0 +1,1 @@
+"""The jobs (crawl, classify, digest, canary), the scheduler, and the ``himjobs`` command line."""

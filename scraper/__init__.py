@@ -1,0 +1,1 @@
+"""Collecting job postings: one polite fetcher and one module per source kind."""

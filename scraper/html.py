@@ -1,0 +1,44 @@
+"""Turning posting HTML into plain text (selectolax; parsers are not thread-safe, so one per call)."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+_BLOCK_TAGS = ("p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "ul", "ol", "section")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_LOOKS_LIKE_HTML.search(text or ""))
+
+
+def html_to_text(markup: str | None) -> str:
+    """Visible text of an HTML fragment, one line per block, scripts and styles dropped.
+
+    Plain text passes through (entities decoded), so callers need not know which they hold.
+    """
+    if not markup:
+        return ""
+    if not looks_like_html(markup):
+        return _tidy(htmllib.unescape(markup))
+    tree = LexborHTMLParser(markup)
+    tree.strip_tags(["script", "style", "noscript", "template", "iframe"])
+    root = tree.body or tree.root
+    if root is None:
+        return ""
+    # Block boundaries become line breaks so sentences from adjacent list items don't merge.
+    for tag in _BLOCK_TAGS:
+        for node in root.css(tag):
+            node.insert_after("\n")
+    return _tidy(root.text(separator=" ", strip=False))
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES.sub(" ", text.replace("\r", ""))
+    lines = (line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
