@@ -12,5 +12,4 @@ def main() -> None:
     labelled and delivered."""
 
 
-# Each module registers its commands on `main` when imported.
-from schedules import cli_classifier  # noqa: E402,F401
+# Each module below registers its commands on `main` when imported (one line per module).
