@@ -1,0 +1,120 @@
+"""Opening the public database and keeping its schema.
+
+The schema is declared here once; ``open_db`` creates missing tables and adds missing columns, so
+an older database file is brought forward in place and nothing stored is lost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from scraper.errors import HimjobsError
+
+POSTING_COLUMNS: dict[str, type] = {
+    "id": str,  # "source:external_id"
+    "source": str,  # the configured source name
+    "external_id": str,
+    "url": str,
+    "title": str,
+    "company": str,
+    "location": str,
+    "state": str,
+    "description": str,
+    "posted_at": str,  # as the source gave it
+    "first_seen": str,
+    "last_seen": str,
+    "closed_at": str,
+    "role": str,
+    "seniority": str,
+    "arrangement": str,
+    "role_confidence": float,
+    "seniority_confidence": float,
+    "arrangement_confidence": float,
+    "evidence": str,  # JSON: label -> {"field", "phrase"}
+    "salary_min": float,
+    "salary_max": float,
+    "salary_period": str,
+    "salary_currency": str,
+    "credentials": str,  # JSON array
+    "employment_type": str,
+    "education": str,
+    "remote_flag": str,  # the source's own remote/workplace field, verbatim
+    "structured": str,  # JSON: other facts the source stated
+    "model_version": str,
+    "duplicate_of": str,
+}
+
+CRAWL_RUN_COLUMNS: dict[str, type] = {
+    "id": int,
+    "source": str,
+    "kind": str,
+    "started_at": str,
+    "finished_at": str,
+    "status": str,  # ok | failed
+    "fetched": int,
+    "new": int,
+    "updated": int,
+    "unchanged": int,
+    "closed": int,
+    "requests": int,
+    "not_modified": int,
+    "errors": str,  # JSON array of messages
+    "canary": str,  # why the run looks wrong, or null
+}
+
+HISTORY_COLUMNS: dict[str, type] = {
+    "id": int,
+    "posting_id": str,
+    "changed_at": str,
+    "field": str,  # a column name, or "lifecycle" for closed / reopened
+    "old_value": str,
+    "new_value": str,
+}
+
+
+class StoreError(HimjobsError):
+    """The database file cannot be used."""
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """The public database at ``path`` in WAL mode, its schema ensured."""
+    try:
+        db = sqlite_utils.Database(path)
+        db.enable_wal()
+        # Datasette and a crawl share the file; wait instead of failing on a brief lock.
+        db.execute("PRAGMA busy_timeout = 10000")
+        ensure_schema(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot be used as a himjobs database ({exc})") from None
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    _ensure_table(db, "postings", POSTING_COLUMNS, pk="id")
+    postings = db["postings"]
+    if not db["postings_fts"].exists():
+        postings.enable_fts(["title", "description"], create_triggers=True)
+    for columns in (["source", "closed_at"], ["role", "seniority", "arrangement"], ["first_seen"], ["duplicate_of"]):
+        postings.create_index(columns, if_not_exists=True)
+    _ensure_table(db, "crawl_runs", CRAWL_RUN_COLUMNS, pk="id")
+    db["crawl_runs"].create_index(["source", "started_at"], if_not_exists=True)
+    _ensure_table(db, "posting_history", HISTORY_COLUMNS, pk="id")
+    db["posting_history"].create_index(["posting_id", "changed_at"], if_not_exists=True)
+
+
+def _ensure_table(db: sqlite_utils.Database, name: str, columns: dict[str, type], pk: str) -> None:
+    table = db.table(name)
+    if not table.exists():
+        table.create(columns, pk=pk)
+        return
+    for column, kind in columns.items():
+        if column not in table.columns_dict:
+            table.add_column(column, kind)
