@@ -13,3 +13,4 @@ def main() -> None:
 
 
 # Each module below registers its commands on `main` when imported (one line per module).
+from schedules import cli_crawl  # noqa: E402,F401
