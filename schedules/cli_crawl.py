@@ -24,13 +24,13 @@ def crawl(config_path: str | None, db_path: str, sources: tuple[str, ...]) -> No
     Exits 1 when a source failed; the others are still crawled and stored.
     """
     from schedules.pipeline import crawl as run_crawl
-    from scraper.progress import progress_for
+    from scraper.progress import ProgressDisplay
     from store.database import open_db
 
     try:
         config = load_config(config_path)
         db = open_db(db_path)
-        reports = run_crawl(db, config, list(sources) or None, progress=progress_for(sys.stderr))
+        reports = run_crawl(db, config, list(sources) or None, progress=ProgressDisplay(sys.stderr))
     except HimjobsError as exc:
         raise click.ClickException(str(exc)) from None
     for r in reports:

@@ -14,7 +14,9 @@ import sqlite_utils
 from classifier.predict import label_postings, model_version
 from scraper.config import Config, SourceConfig
 from scraper.crawl import crawl_sources
+from scraper.fetcher import SqliteResponseCache
 from store.database import utc_now
+from store.duplicates import refresh_derived
 from store.postings import UpsertCounts, to_row, upsert_postings
 from store.runs import canary_reason, record_run
 
@@ -51,7 +53,9 @@ def crawl(
     """One crawl of the chosen sources (all enabled ones by default), stored in ``db``."""
     sources = select_sources(config, source_names)
     results = asyncio.run(crawl_sources(config, sources, progress=progress))
-    return [store_result(db, result) for result in results]
+    reports = [store_result(db, result) for result in results]
+    refresh_derived(db)  # normalised keys, cross-source duplicates, employers (store/duplicates.py)
+    return reports
 
 
 def store_result(db: sqlite_utils.Database, result: Any) -> RunReport:
