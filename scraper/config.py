@@ -152,6 +152,9 @@ def parse_config(raw: dict[str, Any], path: Path | None = None) -> Config:
             value = options.get(required)
             if value is None or (isinstance(value, str) and not value.strip()):
                 raise ConfigError(f"{label}: field {required!r} is required for kind {kind_name!r}")
+        for group in getattr(kind, "ONE_OF", ()):
+            if not any(options.get(f) for f in group):
+                raise ConfigError(f"{label}: one of the fields {', '.join(map(repr, group))} is required for kind {kind_name!r}")
         allowed = set(kind.REQUIRED) | set(getattr(kind, "OPTIONAL", ()))
         stray = set(options) - allowed
         if stray:

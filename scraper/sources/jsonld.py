@@ -33,6 +33,7 @@ from scraper.sources import employment_type, flags, gather_all, join_location, p
 
 KIND = "jsonld"
 REQUIRED = ()
+ONE_OF = (("sitemap", "urls"),)  # checked when the config is read
 OPTIONAL = ("sitemap", "urls", "url_pattern", "company")
 DEFAULT_BASE_URL = ""  # URLs come from the config; base_url replaces their scheme and host
 MAX_SITEMAP_DEPTH = 3

@@ -25,6 +25,7 @@ from scraper.sources import employment_type, expect, flags, period, require, sal
 
 KIND = "usajobs"
 REQUIRED = ()
+ONE_OF = (("series", "keyword"),)  # checked when the config is read
 OPTIONAL = ("series", "keyword", "results_per_page", "remote_only")
 DEFAULT_BASE_URL = "https://data.usajobs.gov"
 EMAIL_ENV = "HIMJOBS_USAJOBS_EMAIL"
