@@ -1,0 +1,125 @@
+"""City and US state of a posting, and the states a remote job is limited to.
+
+Vocabulary: classifier/data/us_states.csv (code, name; the 50 states, DC and Puerto Rico).
+Location strings come as "Dallas, TX", "Tampa, Florida, United States", "US-CA-Monrovia" and
+"USA - WI - Sheboygan" (iCIMS/Workday), "US - MD, Bethesda", "Remote - Colorado", "Warren,
+Michigan". Two-letter codes count only in capitals as a whole token, so "Gurugram, India" is not
+Indiana and "or" is not Oregon. Remote eligibility ("must reside in TX, FL, GA", "open to
+residents of the following states: ...") is read from the location, the title and the description.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from classifier.vocab import Doc, load_csv
+
+_ROWS = load_csv("us_states.csv")
+STATE_CODES: frozenset[str] = frozenset(r["code"] for r in _ROWS)
+_BY_NAME = {r["name"].lower(): r["code"] for r in _ROWS}
+
+_CODE_SRC = "|".join(sorted(STATE_CODES))
+_NAME_SRC = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(_BY_NAME, key=len, reverse=True))
+_STATE_RE = re.compile(rf"(?<![A-Za-z])(?:(?P<code>{_CODE_SRC})|(?i:(?P<name>{_NAME_SRC})))(?![A-Za-z])".encode())
+_ICIMS_RE = re.compile(rf"^\s*(?:US|USA)\s*-\s*(?P<state>{_CODE_SRC})\s*[-,]\s*(?P<city>[^,;|]+)")
+_PART_SPLIT = re.compile(r"\s[-\u2013\u2014]\s|[,;|()]|\s/\s")
+_ALTERNATIVES = re.compile(r"[;|\n]|\s+or\s+", re.IGNORECASE)
+_PARENS = re.compile(r"\([^)]*\)")
+_ZIP_TAIL = re.compile(r"\s+\d{5}(?:-\d{4})?$")
+_NOT_A_CITY = re.compile(
+    r"^(?:remote|hybrid|on[\s-]?site|in[\s-]?office|work\s+from\s+home|wfh|anywhere|multiple\s+locations|"
+    r"\d+\s+locations|united\s+states(?:\s+of\s+america)?|usa?|u\.s\.a?\.?|us\s+remote|nationwide|virtual|telework)$",
+    re.IGNORECASE,
+)
+_REMOTE_TRIGGER_SRC = (
+    r"(?:(?:must|should|will\s+need\s+to|need\s+to)\s+(?:currently\s+)?(?:reside|live|be\s+located|be\s+based|be\s+a\s+resident)"
+    r"\s+(?:in|within|of)|open\s+(?:only\s+)?to\s+(?:candidates\s+|applicants\s+)?(?:residing\s+in|residents\s+of|located\s+in|living\s+in|based\s+in)"
+    r"|(?:candidates|applicants|residents)\s+(?:located|residing|living|based)\s+in|residents\s+of"
+    r"|(?:only\s+)?(?:hiring|accepting\s+applicants|accepting\s+applications)\s+(?:in|from)"
+    r"|(?:eligible|approved|permitted)\s+states\s*(?:include|are)?:?|the\s+following\s+states:?)"
+)
+_REMOTE_TRIGGER = re.compile(_REMOTE_TRIGGER_SRC, re.IGNORECASE)
+_REMOTE_TRIGGER_LOW = re.compile(_REMOTE_TRIGGER_SRC.encode())
+# Words one of the triggers must contain; the trigger regex runs only when one occurs.
+_REMOTE_GATES = (b"reside", b"residents", b"located in", b"live in", b"living in", b"based in", b"hiring",
+                 b"accepting appl", b"following states", b"eligible states", b"approved states", b"permitted states")
+# What may stand between the trigger and the first state, and between two states.
+_FILLER = re.compile(
+    rb"^(?:[\s,;:/&.()*-]|\xe2\x80\x93|\xe2\x80\x94|\xe2\x80\xa2|\band\b|\bor\b|\bthe\b|\bone\b|\bof\b|\bfollowing\b"
+    rb"|\bstates?\b|\bonly\b|\bcurrently\b|\bin\b)*$",
+    re.IGNORECASE,
+)
+_REMOTE_WINDOW = 600
+_TRIGGER_REACH = 40
+# "hire throughout the U.S except in the following states: ..." lists exclusions, not eligibility.
+_EXCEPT_BEFORE = re.compile(rb"\b(?:except|excluding|exclusion|not\s+(?:able\s+to\s+)?(?:hire|hiring|available)|with\s+the\s+exception)\b")
+
+
+@dataclass(frozen=True)
+class Place:
+    city: str | None
+    state: str | None
+    phrase: str
+
+
+def _state_of(part: str) -> str | None:
+    part = _ZIP_TAIL.sub("", part.strip())
+    if part in STATE_CODES:
+        return part
+    return _BY_NAME.get(re.sub(r"\s+", " ", part.lower()))
+
+
+def parse_location(location: str) -> Place | None:
+    """City and state of a location string (the first place when several are listed); None
+    when it names no US state."""
+    if not location or not location.strip():
+        return None
+    m = _ICIMS_RE.match(location)
+    if m:
+        city = m.group("city").split(" - ")[0].strip()
+        return Place(city or None, m.group("state"), m.group(0).strip())
+    # "Remote (must reside in TX, FL)" lists eligibility, not where the job is.
+    cleaned = _PARENS.sub(lambda p: "" if _REMOTE_TRIGGER.search(p.group(0)) else p.group(0), location)
+    for alternative in _ALTERNATIVES.split(cleaned):
+        parts = [p.strip() for p in _PART_SPLIT.split(alternative)]
+        found = [i for i, part in enumerate(parts) if part and _state_of(part)]
+        if not found:
+            continue
+        i = found[-1]
+        state = _state_of(parts[i])
+        city = parts[i - 1] if i > 0 else None
+        if city and (_NOT_A_CITY.match(city) or city in STATE_CODES or len(city) > 40 or any(c.isdigit() for c in city)):
+            city = None
+        first = parts[i - 1] if city else parts[i]
+        start = alternative.find(first)
+        end = alternative.find(parts[i], start + (len(first) if city else 0)) + len(parts[i])
+        return Place(city or None, state, alternative[start:end].strip())
+    return None
+
+
+def find_remote_states(doc: Doc) -> tuple[list[str], str] | None:
+    """States a remote job is limited to, from "must reside in TX, FL, GA"-style phrases."""
+    triggers: list[re.Match[bytes]] = []
+    for gate in _REMOTE_GATES:
+        at = doc.low.find(gate)
+        while at >= 0:
+            # Triggers are short: look for one only around each place a gate word occurs.
+            m = _REMOTE_TRIGGER_LOW.search(doc.low, max(0, at - _TRIGGER_REACH), at + len(gate) + _TRIGGER_REACH)
+            if m and not _EXCEPT_BEFORE.search(doc.low, max(0, m.start() - _TRIGGER_REACH), m.start()):
+                triggers.append(m)
+            at = doc.low.find(gate, at + 1)
+    for trigger in sorted(triggers, key=lambda t: t.start()):
+        states: list[str] = []
+        last = trigger.end()
+        window_end = min(len(doc.raw), trigger.end() + _REMOTE_WINDOW)
+        for m in _STATE_RE.finditer(doc.raw, trigger.end(), window_end):
+            if not _FILLER.match(doc.raw[last : m.start()]):
+                break
+            name = m.group("name")
+            code = m.group("code").decode() if name is None else _BY_NAME[re.sub(r"\s+", " ", name.decode().lower())]
+            states.append(code)
+            last = m.end()
+        if states:
+            return sorted(set(states)), doc.phrase(trigger.start(), last)
+    return None
