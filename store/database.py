@@ -46,6 +46,13 @@ POSTING_COLUMNS: dict[str, type] = {
     "structured": str,  # JSON: other facts the source stated
     "model_version": str,
     "duplicate_of": str,
+    # Derived by store.duplicates.refresh_derived after each crawl (store/normalize.py):
+    "duplicate_layer": str,  # url | requisition | employer_title_location | description
+    "duplicate_reason": str,  # the evidence that matched, for an analyst to check
+    "source_kind": str,
+    "employer_key": str,
+    "canonical_url": str,
+    "requisition": str,  # "ats:id", e.g. "workday/acme:R12345"
 }
 
 CRAWL_RUN_COLUMNS: dict[str, type] = {
@@ -64,6 +71,17 @@ CRAWL_RUN_COLUMNS: dict[str, type] = {
     "not_modified": int,
     "errors": str,  # JSON array of messages
     "canary": str,  # why the run looks wrong, or null
+}
+
+JOB_RUN_COLUMNS: dict[str, type] = {  # one row per scheduler job run (schedules/jobs.py)
+    "id": int,
+    "job": str,  # crawl:<source> | relabel | canary | digest
+    "started_at": str,
+    "finished_at": str,
+    "outcome": str,  # ok | failed | skipped | flagged
+    "counts": str,  # JSON object, e.g. {"fetched": 103, "new": 2}
+    "error": str,
+    "findings": str,  # JSON object: source -> why the canary flagged it
 }
 
 HISTORY_COLUMNS: dict[str, type] = {
@@ -108,6 +126,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].create_index(["source", "started_at"], if_not_exists=True)
     _ensure_table(db, "posting_history", HISTORY_COLUMNS, pk="id")
     db["posting_history"].create_index(["posting_id", "changed_at"], if_not_exists=True)
+    _ensure_table(db, "job_runs", JOB_RUN_COLUMNS, pk="id")
+    db["job_runs"].create_index(["job", "started_at"], if_not_exists=True)
 
 
 def _ensure_table(db: sqlite_utils.Database, name: str, columns: dict[str, type], pk: str) -> None:
