@@ -17,9 +17,11 @@ from pathlib import Path
 import click
 
 from schedules.cli import main
+from store.private import private_db_path
 from scraper.errors import HimjobsError
 
-PRIVATE_TABLES = ("subscribers",)  # a file holding these is the private database
+PRIVATE_TABLES = ("subscribers",)
+PRIVATE_DB_ENV = "HIMJOBS_PRIVATE_DB"  # a file holding these is the private database
 
 
 def datasette_command(db_path: Path, metadata_path: Path, host: str, port: int) -> list[str]:
@@ -65,9 +67,11 @@ def prepare(db_path: Path) -> Path:
               type=click.Path(dir_okay=False, path_type=Path), help="Public database file.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(db_path: Path, port: int, host: str) -> None:
-    """Datasette over the public database: facets, search, canned queries, charts at /-/charts and feeds
-    at /-/feeds/jobs.atom|rss|json."""
+@click.option("--private-db", "private_db", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Subscribers' database, for the one-click unsubscribe link only (default: beside --db).")
+def serve(db_path: Path, port: int, host: str, private_db: Path | None) -> None:
+    """Datasette over the public database: facets, search, canned queries, charts at /-/charts, feeds
+    at /-/feeds/jobs.atom|rss|json and the digests' one-click unsubscribe at /-/unsubscribe."""
     try:
         metadata_path = prepare(db_path)
     except HimjobsError as exc:
@@ -77,4 +81,6 @@ def serve(db_path: Path, port: int, host: str) -> None:
                err=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    # Datasette never opens this file; only the unsubscribe route reaches it, through store.subscribers.
+    os.environ[PRIVATE_DB_ENV] = str(private_db_path(db_path, private_db).resolve())
     os.execv(command[0], command)

@@ -24,7 +24,9 @@ from store.database import open_db
 from store.duplicates import refresh_derived
 from store.metadata import build_metadata, table_descriptions
 from store.postings import to_row, upsert_postings
+from feeds.filters import parse_filters
 from store.private import private_db_path
+from store.subscribers import find, open_private_db, subscribe
 from store.runs import record_run
 
 SECRET_EMAIL = "analyst.secret@example.org"
@@ -86,8 +88,8 @@ def fill(db_path: Path) -> None:
     closed = (now - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     upsert_postings(db, "summit", [], now=closed, complete=True)
     refresh_derived(db)
-    private = sqlite_utils.Database(private_db_path(db_path))
-    private["subscribers"].insert({"email": SECRET_EMAIL, "role": "coder"})
+    private = open_private_db(private_db_path(db_path))
+    subscribe(private, SECRET_EMAIL, parse_filters({"role": "coder"}))
     private.close()
 
 
@@ -304,3 +306,19 @@ def test_charts_page_renders_in_headless_chromium(server, tmp_path):
     pixels = {row[i:i + 3] for row in rows[::4] for i in range(0, len(row), 12)}
     assert len(pixels) > 50
     assert any(r > 180 and g < 80 and b < 80 for r, g, b in pixels), "no red (coder) bar in the screenshot"
+
+
+def test_one_click_unsubscribe_link_works_and_reveals_nothing(server):
+    """The digest's List-Unsubscribe URL: GET asks (link scanners follow GETs), POST unsubscribes."""
+    base, tmp = server
+    private = open_private_db(private_db_path(tmp / "himjobs.db"))
+    token = find(private, SECRET_EMAIL).token
+    page = httpx.get(f"{base}/-/unsubscribe", params={"token": token}, timeout=30)
+    assert page.status_code == 200 and "<form" in page.text and SECRET_EMAIL not in page.text
+    assert find(private, SECRET_EMAIL).active
+    # What a mail client sends for RFC 8058 one-click: a POST with no CSRF token.
+    done = httpx.post(f"{base}/-/unsubscribe", params={"token": token}, data={"List-Unsubscribe": "One-Click"}, timeout=30)
+    assert done.status_code == 200 and "unsubscribed" in done.text and SECRET_EMAIL not in done.text
+    assert not find(private, SECRET_EMAIL).active
+    wrong = httpx.post(f"{base}/-/unsubscribe", params={"token": "not-a-token"}, timeout=30)
+    assert wrong.status_code == 404
