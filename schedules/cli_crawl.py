@@ -35,7 +35,8 @@ def crawl(config_path: str | None, db_path: str, sources: tuple[str, ...]) -> No
         raise click.ClickException(str(exc)) from None
     for r in reports:
         line = (f"{r.source:<24} {r.status:<6} fetched {r.fetched:>4}  new {r.counts.new:>4}  "
-                f"updated {r.counts.updated:>4}  closed {r.counts.closed:>4}  requests {r.requests}")
+                f"updated {r.counts.updated:>4}  unchanged {r.counts.unchanged:>4}  closed {r.counts.closed:>4}  "
+                f"requests {r.requests} ({r.not_modified} not modified)")
         if r.error:
             line += f"\n{'':<24} error: {r.error}"
         if r.canary:

@@ -15,6 +15,7 @@ from classifier.predict import label_postings, model_version
 from scraper.config import Config, SourceConfig
 from scraper.crawl import crawl_sources
 from scraper.fetcher import SqliteResponseCache
+from scraper.fetcher import SqliteResponseCache
 from store.database import utc_now
 from store.duplicates import refresh_derived
 from store.postings import UpsertCounts, to_row, upsert_postings
@@ -50,12 +51,29 @@ def crawl(
     *,
     progress: Any = None,
 ) -> list[RunReport]:
-    """One crawl of the chosen sources (all enabled ones by default), stored in ``db``."""
+    """One crawl of the chosen sources (all enabled ones by default), stored in ``db``.
+
+    ETags and bodies are kept in a file beside the database, so a board that has not changed since
+    the last crawl answers 304 and costs almost nothing.
+    """
     sources = select_sources(config, source_names)
-    results = asyncio.run(crawl_sources(config, sources, progress=progress))
+    cache = SqliteResponseCache(http_cache_path(db))
+    try:
+        results = asyncio.run(crawl_sources(config, sources, progress=progress, cache=cache))
+    finally:
+        cache.close()
     reports = [store_result(db, result) for result in results]
     refresh_derived(db)  # normalised keys, cross-source duplicates, employers (store/duplicates.py)
     return reports
+
+
+def http_cache_path(db: sqlite_utils.Database) -> str:
+    """``jobs.db`` → ``jobs-http-cache.db``; an in-memory database gets an in-memory cache."""
+    path = next((r[2] for r in db.execute("pragma database_list") if r[1] == "main"), "")
+    if not path:
+        return ":memory:"
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}-http-cache.{suffix}" if dot else f"{path}-http-cache"
 
 
 def store_result(db: sqlite_utils.Database, result: Any) -> RunReport:
