@@ -1,0 +1,302 @@
+"""Precise rules for role, seniority and arrangement, read from the CSV tables in classifier/data/.
+
+Each table row is ``priority,label,field,pattern,keywords,confidence,note``: a regular expression, written
+in lower case and matched against the lower-cased ``title``, ``description``, ``any`` (both) or
+``structured`` experience level. The matching hit with the lowest priority decides (ties: earlier row). Rules decide only
+where they are precise; when none fires, the caller falls back to the statistical model.
+
+Speed: the patterns of one table and field are compiled into one alternation, and a long description is
+only scanned in windows around the row's ``keywords`` (lower-case literals, ``|``-separated; every match of
+the pattern contains one of them), found with str.find. Settings: WINDOW (characters each side of a keyword),
+MAX_REQUIRED_YEARS (larger year counts are read as the employer's history, not a requirement).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+WINDOW = 160
+MAX_REQUIRED_YEARS = 15
+
+# Number words in years-of-experience statements ("minimum of five years").
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15,
+}
+# A GS grade the announcement is open at. A grade shortly after "equivalent to", "comparable to" or "next
+# lower grade" is the prerequisite below it ("one year equivalent to the GS-04"), so it is skipped.
+_GRADE = re.compile(r"\b(?:GS|GG|GM)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)", re.IGNORECASE)
+_PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$", re.IGNORECASE)
+_FEDERAL_SOURCES = ("usajobs",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    priority: int
+    label: str
+    field: str
+    pattern: str
+    keywords: tuple[str, ...]
+    confidence: float
+    note: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule that fired: its label, how sure the table is of it, and where the phrase was found."""
+
+    label: str
+    confidence: float
+    field: str
+    phrase: str
+    priority: int
+    order: int  # row number in the table; breaks priority ties
+
+    def evidence(self) -> dict[str, str]:
+        return {"field": self.field, "phrase": self.phrase}
+
+
+class RuleTable:
+    """The rows of one CSV table, compiled per field into a single alternation."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self._compiled: dict[str, re.Pattern[str] | None] = {}
+        self._keywords: dict[str, tuple[str, ...]] = {}
+        for field in ("title", "description", "structured"):
+            picked = [(i, r) for i, r in enumerate(rules) if r.field in (field, "any")]
+            if picked:
+                # Patterns are lower case and matched against lower-cased text: re.IGNORECASE is ~2x slower.
+                alternation = "|".join(f"(?P<r{i}>{r.pattern})" for i, r in picked)
+                self._compiled[field] = re.compile(alternation)
+            else:
+                self._compiled[field] = None
+            # Windows are only safe when every row of the field names its keywords.
+            if picked and all(r.keywords for _, r in picked):
+                self._keywords[field] = tuple(sorted({k for _, r in picked for k in r.keywords}))
+
+    def hits(self, field: str, text: str, drop: re.Pattern[str] | None = None) -> list[Hit]:
+        """Every non-overlapping rule match in ``text``; ``field`` selects the rows (and names the evidence).
+        ``drop`` is removed from the text first (trap phrases)."""
+        pattern = self._compiled.get(field)
+        if pattern is None or not text:
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few Unicode letters change length when lower-cased
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        keywords = self._keywords.get(field)
+        spans = _windows(lowered, keywords) if keywords and len(text) > 4 * WINDOW else [(0, len(text))]
+        found = []
+        for start, end in spans:
+            part = lowered[start:end]
+            original = text[start:end]
+            if drop is not None:
+                # Same-length blanking keeps positions aligned with the original text for the evidence.
+                part = drop.sub(lambda m: " " * len(m.group(0)), part)
+            for match in pattern.finditer(part):
+                index = int(match.lastgroup[1:])  # type: ignore[index]  # the outer named group r<row>
+                rule = self.rules[index]
+                phrase = original[match.start():match.end()].strip()
+                found.append(Hit(rule.label, rule.confidence, field, phrase, rule.priority, index))
+        return found
+
+    def with_label(self, label: str) -> re.Pattern[str]:
+        """One pattern for every row with ``label`` (e.g. the trap phrases that are removed first)."""
+        return re.compile("|".join(f"(?:{r.pattern})" for r in self.rules if r.label == label))
+
+
+def _windows(lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The spans of ``lowered`` within WINDOW characters of a keyword, overlapping ones merged, each widened
+    to whole words so that no window starts or ends inside a word."""
+    spans = []
+    for keyword in keywords:
+        start = lowered.find(keyword)
+        while start != -1:
+            spans.append((max(0, start - WINDOW), min(len(lowered), start + len(keyword) + WINDOW)))
+            start = lowered.find(keyword, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        while start > 0 and not lowered[start - 1].isspace():
+            start -= 1
+        while end < len(lowered) and not lowered[end].isspace():
+            end += 1
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def load_table(path: Path) -> RuleTable:
+    rules = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                re.compile(row["pattern"])
+                keywords = tuple(k.strip().lower() for k in (row.get("keywords") or "").split("|") if k.strip())
+                rule = Rule(int(row["priority"]), row["label"], row["field"], row["pattern"], keywords,
+                            float(row["confidence"]), row["note"])
+            except (re.error, ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path.name} line {line}: invalid rule: {exc}") from exc
+            if re.sub(r"\\[a-zA-Z]|\(\?P<\w+>|\(\?P=\w+\)", "", rule.pattern) != re.sub(
+                r"\\[a-zA-Z]|\(\?P<\w+>|\(\?P=\w+\)", "", rule.pattern).lower():
+                raise ValueError(f"{path.name} line {line}: patterns are matched against lower-cased text; "
+                                 "write them in lower case")
+            if rule.field not in ("title", "description", "any", "structured"):
+                raise ValueError(f"{path.name} line {line}: unknown field {rule.field!r}")
+            rules.append(rule)
+    return RuleTable(rules)
+
+
+@cache
+def tables() -> dict[str, RuleTable]:
+    return {
+        "role": load_table(DATA_DIR / "role_rules.csv"),
+        "seniority": load_table(DATA_DIR / "seniority_rules.csv"),
+        "arrangement": load_table(DATA_DIR / "arrangement_phrases.csv"),
+    }
+
+
+@cache
+def _trap_pattern() -> re.Pattern[str]:
+    return tables()["arrangement"].with_label("trap")
+
+
+def _best(hits: list[Hit]) -> Hit | None:
+    return min(hits, key=lambda h: (h.priority, h.order)) if hits else None
+
+
+def _first_priority(table: RuleTable, field: str) -> int:
+    return min((r.priority for r in table.rules if r.field in (field, "any")), default=10**6)
+
+
+def role_rule(title: str, description: str) -> Hit | None:
+    table = tables()["role"]
+    best = _best(table.hits("title", title))
+    if best is not None and best.priority < _first_priority(table, "description"):
+        return best  # no description rule could outrank it: skip scanning the text
+    return _best(([best] if best else []) + table.hits("description", description))
+
+
+def years_label(years: float) -> str:
+    """LABELS.md: under 1 year entry, 1 to 4 years mid, 5 or more senior."""
+    if years < 1:
+        return "entry"
+    return "mid" if years < 5 else "senior"
+
+
+def _years_in(phrase: str) -> int | None:
+    match = re.search(r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b", phrase, re.IGNORECASE)
+    if not match:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def lowest_grade(title: str, description: str, structured: dict | None) -> tuple[int, str, str] | None:
+    """The lowest GS grade the announcement is open at, with the field and phrase that state it."""
+    low = (structured or {}).get("low_grade")
+    if low not in (None, ""):
+        match = re.search(r"\d+", str(low))
+        if match:
+            return int(match.group(0)), "structured", f"low_grade={low}"
+    best: tuple[int, str, str] | None = None
+    for field, text in (("title", title), ("description", description)):
+        lowered = text.lower()
+        if "gs" not in lowered and "gg" not in lowered and "gm" not in lowered:
+            continue
+        for match in _GRADE.finditer(text):
+            if _PREREQUISITE.search(text, max(0, match.start() - 90), match.start()):
+                continue
+            grade = int(match.group("grade"))
+            if best is None or grade < best[0]:
+                best = (grade, field, match.group(0).strip())
+    return best
+
+
+def grade_label(grade: int) -> str:
+    """LABELS.md federal rule: lowest grade GS-5 or below entry, GS-6 to GS-8 mid, GS-9 and above senior."""
+    if grade <= 5:
+        return "entry"
+    return "mid" if grade <= 8 else "senior"
+
+
+def seniority_rule(title: str, description: str, source: str = "", structured: dict | None = None) -> Hit | None:
+    """The seniority the rules decide, or None when nothing states it."""
+    table = tables()["seniority"]
+    title_hits = table.hits("title", title)
+    first = _best(title_hits)
+    if first is not None and first.priority < _first_priority(table, "description"):
+        return first  # Supervisor, Trainee, Coder I ...: nothing in the text outranks them
+    description_hits = table.hits("description", description)
+    level = str((structured or {}).get("experience_level") or "")
+    structured_hits = [
+        Hit(h.label, h.confidence, "structured", f"experience_level={level}", h.priority, h.order)
+        for h in table.hits("structured", level)
+    ]
+    grade = lowest_grade(title, description, structured)
+    federal = grade is not None or any(s in (source or "").lower() for s in _FEDERAL_SOURCES)
+    hits = title_hits + structured_hits
+    if federal:
+        # Questionnaire boilerplate ("one year of specialized experience") is not the requirement; the grade is.
+        if grade is not None:
+            number, field, phrase = grade
+            hits.append(Hit(grade_label(number), 0.9, field, phrase, 41, -1))
+    else:
+        # Requirements state 0-15 years; "over 25 years of experience" is the employer praising itself.
+        stated = [(h, _years_in(h.phrase)) for h in description_hits if h.label == "years"]
+        stated = [(h, n) for h, n in stated if n is not None and n <= MAX_REQUIRED_YEARS]
+        if stated:
+            hit, years = min(stated, key=lambda pair: pair[1])
+            hits.append(Hit(years_label(years), hit.confidence, hit.field, hit.phrase, hit.priority, hit.order))
+        hits += [h for h in description_hits if h.label != "years"]
+    return _best(hits)
+
+
+def parse_remote_flag(flag: str | None) -> tuple[str, float] | None:
+    """A source's own remote/workplace field, e.g. ``isRemote=true``, ``workplaceType=hybrid``,
+    ``remote_allowed=1``. Evidence, not truth: callers weigh it below what the text says."""
+    text = (flag or "").strip().lower()
+    if not text:
+        return None
+    key, _, value = text.partition("=") if "=" in text else ("remote", "", text)  # a bare value: the remote flag
+    key, value = key.strip(), value.strip().strip("\"'").removesuffix(".0")
+    if "hybrid" in value:
+        return "hybrid", 0.75
+    if value in ("remote", "fully_remote", "fully remote", "telework", "virtual"):
+        return "remote", 0.8
+    if value in ("onsite", "on-site", "on_site", "in_office", "in-office", "office", "in person"):
+        return "onsite", 0.8
+    if any(word in key for word in ("remote", "telecommut", "telework", "wfh")):
+        if value in ("true", "1", "yes", "y"):
+            return "remote", 0.8
+        if value in ("false", "0", "no", "n"):
+            return "onsite", 0.7
+    return None
+
+
+def arrangement_rule(title: str, description: str, remote_flag: str | None = None) -> Hit | None:
+    """Where the work is done according to the phrases, then the source's flag; None when nothing says."""
+    table = tables()["arrangement"]
+    traps = _trap_pattern()
+    hits = table.hits("title", title, drop=traps) + table.hits("description", description, drop=traps)
+    flag = parse_remote_flag(remote_flag)
+    if flag is not None:
+        hits.append(Hit(flag[0], flag[1], "remote_flag", remote_flag or "", 40, -1))
+    ongoing = next((h for h in hits if h.label == "ongoing_onsite"), None)
+    for hit in sorted(hits, key=lambda h: (h.priority, h.order)):
+        if hit.label in ("trap", "ongoing_onsite"):
+            continue
+        if hit.label == "training_then_remote":
+            if ongoing is not None:
+                return Hit("hybrid", hit.confidence, hit.field, f"{hit.phrase} … {ongoing.phrase}", hit.priority,
+                           hit.order)
+            return Hit("remote", hit.confidence, hit.field, hit.phrase, hit.priority, hit.order)
+        return hit
+    return None

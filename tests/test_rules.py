@@ -1,0 +1,226 @@
+"""The rule tables (classifier/data/*_rules.csv, arrangement_phrases.csv) on real titles and phrases.
+
+Every trap of LABELS.md is here. Rows cite where the phrasing comes from: VA/USAJOBS questionnaire titles,
+LinkedIn 2023 and zapplyjobs titles, NHS adverts, remote-board postings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classifier import rules
+
+ROLE = [
+    # LABELS traps: front-desk and academic registrars, look-alike clinical jobs
+    ("Patient Access Registrar", "", "other"),
+    ("Admitting Registrar", "", "other"),
+    ("Emergency Department Registrar-Patient Access", "", "other"),  # LinkedIn
+    ("PT Access Svcs Registrar I / PAS ED Registration", "", "other"),  # LinkedIn
+    ("Patient Registrar - Oncology - Queens Medical Group", "", "other"),  # zapplyjobs: oncology front desk
+    ("University Registrar", "", "other"),
+    ("Registrar in Gastroenterology", "", "other"),  # NHS: a doctor grade
+    ("Registered Nurse RN PCU Oncology Registry Banner Boswell", "", "other"),  # zapplyjobs: nursing pool
+    ("Pharmacy Technician", "", "other"),
+    ("Medical Biller", "Post payments and work insurance denials.", "other"),
+    ("Epic Analyst II-HIM", "", "other"),  # EHR software job
+    ("Remote role -Java  Developer with strong azure & coding test mandatory", "", "other"),  # LinkedIn
+    ("Intern-R&D coding & data analytics", "", "other"),  # zapplyjobs
+    # the duties decide for billers
+    ("Billing and Coding Specialist", "", "coder"),
+    ("Medical Billing Specialist", "You will assign CPT and ICD-10 codes to office visits.", "coder"),
+    # federal bracket titles (VA questionnaires)
+    ("Medical Records Technician (Coder)", "", "coder"),
+    ("Medical Records Technician - Coder Outpatient and Inpatient", "", "coder"),
+    ("Medical Records Technician (Auditor-Outpatient and Inpatient)", "", "coder"),
+    ("Medical Records Technician (Clinical Documentation Improvement Specialist (CDIS-Outpatient))", "", "coder"),
+    ("Medical Records Technician (Cancer Registrar)", "", "registrar"),
+    ("Lead Medical Records Technician (Cancer Registrar)", "", "registrar"),
+    ("Medical Records Technician", "", "technician"),
+    ("Medical Records Technician (Release of Information)", "", "technician"),
+    ("Medical Records Administrator (Chief (CHIM))", "", "technician"),
+    ("Supervisory Medical Records Technician (Coder)", "", "coder"),  # manager over coders is coder
+    # US and UK titles
+    ("Remote Inpatient Coder- Hospital", "", "coder"),  # LinkedIn
+    ("Risk Adjustment Coder", "", "coder"),
+    ("Clinical Documentation Integrity Specialist - Remote", "", "coder"),  # zapplyjobs (Guidehouse)
+    ("Senior Clinical Coder", "", "coder"),  # NHS
+    ("Clinical Coding Team Leader", "", "coder"),  # NHS
+    ("Cancer Registrar", "", "registrar"),
+    ("Oncology Data Specialist - Certified (Part-Time) (remote)", "", "registrar"),  # zapplyjobs
+    ("Trauma Registrar, Emergency Services - .90 FTE, Days (08HR)", "", "registrar"),  # zapplyjobs
+    ("HIM Registry Supervisor (Birth, Cancer, Death)", "", "registrar"),  # LinkedIn
+    ("Health Records Clerk - Evenings", "", "technician"),  # NHS
+    ("HIM Release of Info Tech", "", "technician"),  # LinkedIn
+    ("Medical Transcriptionist", "", "technician"),
+]
+
+
+# Titles no rule may claim for an HIM role (LinkedIn 2023): "Ctr" is Center, not the CTR credential; records
+# work outside health care.
+NOT_HIM = [
+    "Station Cook - Dallas Marriott Suites Market Ctr",
+    "Transfer Registered Nurse, Bed Management Operations Control Ctr , Nights - VUH",
+    "Aviation Logs and Records Clerk (AZ): NAMCE",
+    "Quality Records Technician",
+    "Administrator Quality - Batch Record Management (m/w/d)",
+    "Internal Audit Manager",
+]
+
+
+@pytest.mark.parametrize("title", NOT_HIM)
+def test_no_him_rule_claims_look_alike_titles(title: str) -> None:
+    hit = rules.role_rule(title, "")
+    assert hit is None or hit.label == "other", hit
+
+
+@pytest.mark.parametrize(("title", "description", "expected"), ROLE)
+def test_role_rules(title: str, description: str, expected: str) -> None:
+    hit = rules.role_rule(title, description)
+    assert hit is not None and hit.label == expected, hit
+
+
+GS5_QUESTIONNAIRE = (
+    "demonstrates your ability to perform the work of Medical Records Technician at the GS-05 grade level. "
+    "I have one year of specialized experience equivalent to at least the GS-04 grade level in the Federal service"
+)
+
+SENIORITY = [
+    # LABELS: an explicit entry marker outranks incidental senior words
+    ("Coder I", "Join a senior team of coders.", "", {}, "entry"),
+    ("Coder I — join a senior team", "", "", {}, "entry"),
+    ("HIM Intern", "", "", {}, "entry"),
+    ("Medical Coder Apprentice", "", "", {}, "entry"),
+    ("Health Information Management Technician 1, Manhattan Psychiatric Center", "", "", {}, "entry"),  # LinkedIn
+    # "Intern" as a word, not part of "internal"; "II"/"III" only as whole tokens
+    ("Internal Medicine Coder", "", "", {}, None),
+    ("Coder II", "", "", {}, "mid"),
+    ("Coder III - Inpatient", "", "", {}, "senior"),
+    ("Medical Coder", "Requires 3+ years of coding experience.", "", {}, "mid"),
+    ("Medical Coder", "A minimum of five years of inpatient coding experience.", "", {}, "senior"),
+    ("Medical Coder", "No experience required. CPC-A accepted.", "", {}, "entry"),
+    ("Medical Coder", "New graduates welcome!", "", {}, "entry"),
+    ("Medical Coder", "With over 25 years of experience serving hospitals, we are growing.", "", {}, None),
+    # title and description disagree: the stated experience decides
+    ("Senior Coder", "Minimum 2 years experience in outpatient coding.", "", {}, "mid"),
+    ("Coding Manager", "Minimum 2 years experience.", "", {}, "manager"),
+    ("Health Records Clerk", "", "", {}, "entry"),  # clerical, no experience stated
+    ("Educator- Clinical Documentation Integrity", "", "", {}, "senior"),  # zapplyjobs
+    # federal rule: Supervisory/Chief manager, Lead/Auditor senior, else the lowest grade
+    ("Supervisory Medical Records Technician", "GS-0675-09", "usajobs", {}, "manager"),
+    ("Medical Records Administrator (Chief (CHIM))", "GS-13", "usajobs", {}, "manager"),
+    ("Lead Medical Records Technician (Coder)", "GS-0675-07", "usajobs", {}, "senior"),
+    ("Medical Records Technician (Coder) Auditor", "GS-0675-09", "usajobs", {}, "senior"),
+    ("Medical Records Technician", GS5_QUESTIONNAIRE, "usajobs", {}, "entry"),
+    ("MEDICAL RECORDS TECH (HIT)", "Health Information Technician) GS-0675-4/5/6/7 position", "usajobs", {}, "entry"),
+    ("Medical Records Technician (ROI)", "Minimum Requirement for GS-7 Level", "usajobs", {}, "mid"),
+    ("Medical Records Technician (CDIS)", "CDIS GS-675-09 position. One year equivalent to the journey grade "
+     "level (GS-8) of a MRT (Coder)", "usajobs", {}, "senior"),
+    ("Medical Records Technician", "", "usajobs", {"low_grade": "5", "high_grade": "7"}, "entry"),
+    ("Medical Records Technician", "", "usajobs", {"low_grade": "9"}, "senior"),
+    # questionnaire boilerplate about "one year of experience" is not the requirement in federal postings
+    ("Medical Records Technician (Coder)", "One year of creditable experience. GS-8 journey level", "usajobs", {},
+     "mid"),
+    # LinkedIn formatted_experience_level is a source-stated fact
+    ("Inpatient Coding Specialist", "", "linkedin", {"experience_level": "Entry level"}, "entry"),
+]
+
+
+def test_internal_is_not_intern() -> None:
+    for title in ("Internal Audit Analyst", "Internal Medicine Coder", "International Coding Specialist"):
+        hit = rules.seniority_rule(title, "")
+        assert hit is None or hit.label != "entry", (title, hit)
+
+
+@pytest.mark.parametrize(("title", "description", "source", "structured", "expected"), SENIORITY)
+def test_seniority_rules(title: str, description: str, source: str, structured: dict, expected: str | None) -> None:
+    hit = rules.seniority_rule(title, description, source, structured)
+    assert (hit.label if hit else None) == expected, hit
+
+
+ARRANGEMENT = [
+    ("Medical Coder", "This is a 100% remote position.", "", "remote"),
+    ("Medical Coder", "You will work from home.", "", "remote"),
+    ("Medical Records Technician", "Telework full time is available for this position.", "", "remote"),
+    ("Medical Coder", "Remote within the US.", "", "remote"),
+    ("Medical Coder", "Remote - must reside in TX.", "", "remote"),
+    ("HIM Scanning Technician / Remote Must Reside In California", "", "remote_allowed=1", "remote"),  # LinkedIn
+    ("Medical Coder", "Remote after the initial training period.", "", "remote"),
+    # LABELS traps that are not remote work
+    ("Medical Coder", "Supports our remote patient monitoring program.", "", "onsite"),
+    ("Medical Coder", "You will have remote access to the EHR.", "", "onsite"),
+    ("Medical Coder", "Work the remote coding queue from our on-site coding room.", "", "onsite"),
+    ("Medical Coder", "Work from anywhere for up to four weeks a year.", "", "onsite"),
+    ("Medical Coder", "This is not a remote position.", "", "onsite"),
+    ("Medical Coder", "This is not a remote position.", "isRemote=true", "onsite"),
+    # hybrid: remote after training with on-site work continuing, fixed mixes
+    ("Medical Coder", "Remote after training period; on-site two days per week thereafter.", "", "hybrid"),
+    ("Medical Coder", "Hybrid schedule: 2 days on-site, 3 days from home.", "", "hybrid"),
+    ("Senior Clinical Coder", "opportunities to work from home. The roles are based across all hospital sites.", "",
+     "hybrid"),  # NHS
+    # a source flag is evidence, not truth (Ashby isRemote for a hybrid job)
+    ("Backend Engineer", "This is a hybrid role with 3 days per week in the office.", "isRemote=true", "hybrid"),
+    ("Medical Coder", "", "isRemote=true", "remote"),
+    ("Medical Coder", "", "workplaceType=hybrid", "hybrid"),
+    ("Medical Coder", "", "remote_allowed=", "onsite"),  # LinkedIn blank: nothing says remote
+    # the candidate may choose fully remote; company-wide boilerplate does not decide
+    ("Software Engineer", "Remote or hybrid work model with our hub in Warsaw.", "", "remote"),
+    ("Software Engineer", "we support your flexibility to work from home or in the office", "", "remote"),
+    ("Senior .NET Engineer", "Our Hybrid work environment provides options tailored to your role.", "board=remote",
+     "remote"),
+    ("Software Developer in Test", "They play a hybrid role that bridges developers and testers.", "board=remote",
+     "remote"),
+]
+
+
+@pytest.mark.parametrize(("title", "description", "flag", "expected"), ARRANGEMENT)
+def test_arrangement_phrases(title: str, description: str, flag: str, expected: str) -> None:
+    hit = rules.arrangement_rule(title, description, flag)
+    # No phrase and no flag: LABELS.md says on-site ("nothing says otherwise").
+    assert (hit.label if hit else "onsite") == expected, hit
+
+
+@pytest.mark.parametrize(("flag", "expected"), [
+    ("isRemote=true", "remote"), ("isRemote=false", "onsite"), ("workplaceType=onsite", "onsite"),
+    ("workplaceType=hybrid", "hybrid"), ("job_is_remote=True", "remote"), ("telecommuting=1", "remote"),
+    ("remote_allowed=1.0", "remote"), ("true", "remote"), ("Hybrid", "hybrid"), ("On-site", "onsite"),
+    ("remote_allowed=", None), ("", None), ("location=Boston", None),
+])
+def test_remote_flag_parsing(flag: str, expected: str | None) -> None:
+    parsed = rules.parse_remote_flag(flag)
+    assert (parsed[0] if parsed else None) == expected
+
+
+def test_every_bundled_table_compiles() -> None:
+    tables = rules.tables()
+    assert {"role", "seniority", "arrangement"} <= set(tables)
+    assert all(table.rules for table in tables.values())
+
+
+def test_a_broken_rule_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text('priority,label,field,pattern,confidence,note\n10,coder,title,"\\bcoder(",0.9,x\n')
+    with pytest.raises(ValueError, match="bad.csv line 2"):
+        rules.load_table(path)
+
+
+def test_keyword_windows_find_what_a_full_scan_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Long texts are only scanned around each row's keywords; a row whose keywords miss one of its matches
+    # would silently lose it. Compare with a full scan over the real descriptions of the checked splits.
+    from classifier.train import load_split
+
+    texts = [row["description"] for split in ("dev", "test") for row in load_split(split) if row["description"]]
+    tables = rules.tables()
+    traps = tables["arrangement"].with_label("trap")
+
+    def scan() -> list[list[tuple[str, str]]]:
+        return [
+            sorted((h.label, h.phrase) for name, table in tables.items()
+                   for h in table.hits("description", text, drop=traps if name == "arrangement" else None))
+            for text in texts
+        ]
+
+    windowed = scan()
+    monkeypatch.setattr(rules, "WINDOW", 10**9)  # texts never exceed 4 windows: whole-text scan
+    assert windowed == scan()
