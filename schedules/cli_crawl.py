@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -27,10 +28,20 @@ def crawl(config_path: str | None, db_path: str, sources: tuple[str, ...]) -> No
     from scraper.progress import ProgressDisplay
     from store.database import open_db
 
+    from schedules.jobs import source_lock
+    from schedules.pipeline import select_sources
+
     try:
         config = load_config(config_path)
-        db = open_db(db_path)
-        reports = run_crawl(db, config, list(sources) or None, progress=ProgressDisplay(sys.stderr))
+        chosen = [s.name for s in select_sources(config, list(sources) or None)]
+        with ExitStack() as locks:
+            # The scheduler holds the same per-source locks: never crawl one board twice at once.
+            free = [name for name in chosen if locks.enter_context(source_lock(db_path, name))]
+            for name in chosen:
+                if name not in free:
+                    click.echo(f"{name:<24} skipped: a crawl of this source is already running", err=True)
+            db = open_db(db_path)
+            reports = run_crawl(db, config, free, progress=ProgressDisplay(sys.stderr)) if free else []
     except HimjobsError as exc:
         raise click.ClickException(str(exc)) from None
     for r in reports:

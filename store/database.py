@@ -7,8 +7,10 @@ an older database file is brought forward in place and nothing stored is lost.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
@@ -106,13 +108,34 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     """The public database at ``path`` in WAL mode, its schema ensured."""
     try:
         db = sqlite_utils.Database(path)
-        db.enable_wal()
-        # Datasette and a crawl share the file; wait instead of failing on a brief lock.
+        # Datasette, the scheduler and a manual crawl share the file: wait on a brief lock instead of
+        # failing, and set that before the first statement that may need a lock (switching to WAL does).
         db.execute("PRAGMA busy_timeout = 10000")
+        db.enable_wal()
         ensure_schema(db)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot be used as a himjobs database ({exc})") from None
     return db
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """A transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later cannot wait for another writer: SQLite
+    fails it at once with "database is locked". Taking the lock at BEGIN lets busy_timeout do its work.
+    """
+    conn = db.conn
+    if conn.in_transaction:  # already inside one: it holds (or will take) the lock
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from store.database import POSTING_COLUMNS
+from store.database import POSTING_COLUMNS, write_transaction
 
 # Changes to these are what an analyst asks about ("when did the pay change?").
 TRACKED_FIELDS = (
@@ -87,7 +87,7 @@ def upsert_postings(
     counts = UpsertCounts()
     returned: set[str] = set()
     table = db.table("postings")
-    with db.conn:
+    with write_transaction(db):
         for row in rows:
             new = _encode(row)
             returned.add(new["id"])
