@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 
 import click
 
@@ -23,6 +24,13 @@ private_option = click.option("--private-db", "private_path", default=None, type
                               help="Private database with subscribers (default: beside the database, NAME-private.db).")
 
 
+def scheduler_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options `schedule` and `status` share: the same files, found the same way."""
+    for option in (private_option, jobstore_option, db_option, config_option):
+        command = option(command)
+    return command
+
+
 def _load(config_path: str | None) -> Config:
     try:
         return load_config(config_path)
@@ -31,10 +39,7 @@ def _load(config_path: str | None) -> Config:
 
 
 @main.command()
-@config_option
-@db_option
-@jobstore_option
-@private_option
+@scheduler_options
 def schedule(config_path: str | None, db_path: str, jobstore_path: str | None, private_path: str | None) -> None:
     """Run forever: crawl each source at its interval, re-label, check for stale sources, send digests.
 
@@ -53,10 +58,7 @@ def schedule(config_path: str | None, db_path: str, jobstore_path: str | None, p
 
 
 @main.command()
-@config_option
-@db_option
-@jobstore_option
-@private_option
+@scheduler_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(config_path: str | None, db_path: str, jobstore_path: str | None, private_path: str | None, as_json: bool) -> None:
     """Which sources are failing, stale or flagged, when each runs next, and the digests.

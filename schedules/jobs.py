@@ -148,14 +148,7 @@ def crawl_source_job(config_path: str | None, db_path: str, source: str) -> str:
             # interval changes need a restart (the scheduler reconciles its jobs then).
             config = load_config(config_path)
             (report,) = crawl(db, config, [source])
-            run.counts = {
-                "fetched": report.fetched,
-                "new": report.counts.new,
-                "updated": report.counts.updated,
-                "unchanged": report.counts.unchanged,
-                "closed": report.counts.closed,
-                "requests": report.requests,
-            }
+            run.counts = report.totals()
             if report.status != "ok":
                 run.outcome = "failed"
                 run.error = report.error

@@ -37,6 +37,18 @@ class RunReport:
     canary: str | None = None
     run_id: int | None = None
 
+    def totals(self) -> dict[str, int]:
+        """The run's counts, named as in ``crawl_runs``."""
+        return {
+            "fetched": self.fetched,
+            "new": self.counts.new,
+            "updated": self.counts.updated,
+            "unchanged": self.counts.unchanged,
+            "closed": self.counts.closed,
+            "requests": self.requests,
+            "not_modified": self.not_modified,
+        }
+
 
 def select_sources(config: Config, names: list[str] | None = None) -> list[SourceConfig]:
     if names:
@@ -101,13 +113,7 @@ def store_result(db: sqlite_utils.Database, result: Any) -> RunReport:
             "started_at": result.started_at,
             "finished_at": result.finished_at,
             "status": report.status,
-            "fetched": report.fetched,
-            "new": report.counts.new,
-            "updated": report.counts.updated,
-            "unchanged": report.counts.unchanged,
-            "closed": report.counts.closed,
-            "requests": report.requests,
-            "not_modified": report.not_modified,
+            **report.totals(),
             "errors": [result.error] if result.error else [],
             "canary": report.canary,
         },
