@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from classifier.requirement_cues import CueReader
-from classifier.vocab import Doc, PhraseMatcher, load_csv, normalize
+from classifier.vocab import DOCUMENT_SCAN, Doc, PhraseMatcher, load_csv, normalize
 
 _ROWS = load_csv("credentials.csv")
 CANONICAL: tuple[str, ...] = tuple(dict.fromkeys(row["canonical"] for row in _ROWS))
@@ -26,8 +26,9 @@ _CANONICAL_OF = {normalize(row["alias"]): row["canonical"] for row in _ROWS}
 _ACRONYMS = PhraseMatcher(
     (row["alias"] for row in _ROWS if row["kind"] == "acronym"),
     tail="(?!-(?!(?:eligible|certified|credentialed)(?![A-Za-z]))[A-Za-z0-9])",
+    scan=DOCUMENT_SCAN,
 )
-_NAMES = PhraseMatcher(row["alias"] for row in _ROWS if row["kind"] == "name")
+_NAMES = PhraseMatcher((row["alias"] for row in _ROWS if row["kind"] == "name"), scan=DOCUMENT_SCAN)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def find_mentions(doc: Doc) -> list[Mention]:
     out = [
         Mention(_CANONICAL_OF[hit.key], hit.start, hit.end, hit.phrase)
         for matcher in (_ACRONYMS, _NAMES)
-        for hit in matcher.finditer(doc)
+        for hit in matcher.find_all(doc)
         if hit.key in _CANONICAL_OF
     ]
     out.sort(key=lambda m: m.start)

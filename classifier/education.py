@@ -9,19 +9,19 @@ the stated level. "Associate" alone is a job word ("Sales Associate"), so only d
 from __future__ import annotations
 
 from classifier.requirement_cues import CueReader
-from classifier.vocab import Doc, PhraseMatcher, load_csv, normalize
+from classifier.vocab import DOCUMENT_SCAN, Doc, PhraseMatcher, load_csv, normalize
 
 _ROWS = load_csv("education.csv")
 LEVELS: tuple[str, ...] = tuple(dict.fromkeys(r["education"] for r in _ROWS))  # least formal first
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 _LEVEL_OF = {normalize(r["phrase"]): r["education"] for r in _ROWS}
-_MATCHER = PhraseMatcher(r["phrase"] for r in _ROWS)
+_MATCHER = PhraseMatcher((r["phrase"] for r in _ROWS), scan=DOCUMENT_SCAN)
 
 
 def extract_education(doc: Doc, reader: CueReader | None = None) -> tuple[str, str] | None:
     """The least formal required level and the phrase that names it, or None."""
     best: tuple[str, str] | None = None
-    for hit in _MATCHER.finditer(doc):
+    for hit in _MATCHER.find_all(doc):
         level = _LEVEL_OF.get(hit.key)
         if level is None:
             continue

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from classifier.vocab import Doc, PhraseMatcher, load_csv, normalize
+from classifier.vocab import DOCUMENT_SCAN, Doc, PhraseMatcher, load_csv, normalize
 
 _ROWS = load_csv("employment_types.csv")
 EMPLOYMENT_TYPES: tuple[str, ...] = tuple(dict.fromkeys(r["employment_type"] for r in _ROWS))
@@ -22,8 +22,8 @@ _STRUCTURED = sorted(
     key=lambda item: -len(item[0]),
 )
 _TYPE_OF = {normalize(r["phrase"]): r["employment_type"] for r in _ROWS if r["where"] != "structured"}
-_TITLE = PhraseMatcher(r["phrase"] for r in _ROWS if r["where"] in ("title", "text"))
-_TEXT = PhraseMatcher(r["phrase"] for r in _ROWS if r["where"] == "text")
+_TITLE = PhraseMatcher((r["phrase"] for r in _ROWS if r["where"] in ("title", "text")), scan=DOCUMENT_SCAN)
+_TEXT = PhraseMatcher((r["phrase"] for r in _ROWS if r["where"] == "text"), scan=DOCUMENT_SCAN)
 _BOILERPLATE_AFTER = re.compile(
     rb"[\s,/&]*(?:and\s+|or\s+)?(?:(?:full|part)[\s-]*time\s+)?"
     rb"(?:employees|staff|team\s*members|associates|workers|positions\s+available|status|benefits?|eligible)",
@@ -49,7 +49,7 @@ def employment_from_structured(value: Any) -> str | None:
 
 def employment_from_text(doc: Doc, *, title: bool) -> tuple[str, str] | None:
     """The first employment type the text states, with the matched phrase."""
-    for hit in (_TITLE if title else _TEXT).finditer(doc):
+    for hit in (_TITLE if title else _TEXT).find_all(doc):
         if _BOILERPLATE_AFTER.match(doc.low, hit.end):
             continue
         found = _TYPE_OF.get(hit.key)

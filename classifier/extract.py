@@ -18,7 +18,7 @@ from typing import Any
 from classifier.credentials import extract_credentials
 from classifier.education import extract_education
 from classifier.employment import employment_from_structured, employment_from_text
-from classifier.location import find_remote_states, parse_location
+from classifier.location import find_remote_states, parse_location, remote_states_in_location
 from classifier.requirement_cues import CueReader
 from classifier.salary import Salary, find_salary, salary_from_structured
 from classifier.vocab import Doc
@@ -31,7 +31,8 @@ def plain_text(description: str) -> str:
     """Plain text of a description given as text, HTML, or entity-escaped HTML (NHS, Greenhouse)."""
     if not description:
         return ""
-    if looks_like_html(description) or "&lt;" in description:
+    # The "<" test is a fast scan that spares most plain texts the tag regex.
+    if ("<" in description and looks_like_html(description)) or "&lt;" in description:
         description = html_to_text(description)
         if looks_like_html(description):
             description = html_to_text(description)
@@ -118,13 +119,14 @@ def _extract(title: str, description: str, location: str, structured: dict[str, 
             if result[key]:
                 evidence[key] = {"field": "location", "phrase": place.phrase}
 
-    result["remote_states"] = []
-    for field, source in (("location", Doc.of(location)), ("title", title_doc), ("description", text)):
-        remote = find_remote_states(source)
-        if remote:
-            result["remote_states"] = remote[0]
-            evidence["remote_states"] = {"field": field, "phrase": remote[1]}
-            break
+    field, remote = "location", remote_states_in_location(location)
+    if remote is None:
+        field, remote = "title", find_remote_states(title_doc)
+    if remote is None:
+        field, remote = "description", find_remote_states(text)
+    result["remote_states"] = remote[0] if remote else []
+    if remote:
+        evidence["remote_states"] = {"field": field, "phrase": remote[1]}
 
     result["evidence"] = evidence
     return result

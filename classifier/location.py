@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from classifier.vocab import Doc, load_csv
+from classifier.vocab import DOCUMENT_SCAN, Doc, load_csv
 
 _ROWS = load_csv("us_states.csv")
 STATE_CODES: frozenset[str] = frozenset(r["code"] for r in _ROWS)
@@ -41,15 +42,24 @@ _REMOTE_TRIGGER_SRC = (
 )
 _REMOTE_TRIGGER = re.compile(_REMOTE_TRIGGER_SRC, re.IGNORECASE)
 _REMOTE_TRIGGER_LOW = re.compile(_REMOTE_TRIGGER_SRC.encode())
-# Words one of the triggers must contain; the trigger regex runs only when one occurs.
-_REMOTE_GATES = (b"reside", b"residents", b"located in", b"live in", b"living in", b"based in", b"hiring",
-                 b"accepting appl", b"following states", b"eligible states", b"approved states", b"permitted states")
-# What may stand between the trigger and the first state, and between two states.
-_FILLER = re.compile(
-    rb"^(?:[\s,;:/&.()*-]|\xe2\x80\x93|\xe2\x80\x94|\xe2\x80\xa2|\band\b|\bor\b|\bthe\b|\bone\b|\bof\b|\bfollowing\b"
-    rb"|\bstates?\b|\bonly\b|\bcurrently\b|\bin\b)*$",
+# Words every trigger contains, at a word start; the trigger regex runs only around them. The
+# first three are prefixes ("reside" for "residents", "accepting appl" for "applicants"), the
+# others whole words (so "based in" does not fire on "based innovation").
+_REMOTE_PREFIXES = (b"reside", b"hiring", b"accepting appl")
+_REMOTE_WORDS = (b"located in", b"live in", b"living in", b"based in", b"following states", b"eligible states",
+                 b"approved states", b"permitted states")
+_REMOTE_GATES = _REMOTE_PREFIXES + _REMOTE_WORDS
+for _gate in _REMOTE_GATES:
+    DOCUMENT_SCAN.add(_gate, follow=None if _gate in _REMOTE_PREFIXES else ())
+# What may stand between the trigger and the first state, and between two states. Its tokens are
+# whole words or single separators, so the longest run of them is unique, and the next state must
+# start within that run (a state may also be a filler word: "OR" is Oregon).
+_FILLER_RUN = re.compile(
+    rb"(?:[\s,;:/&.()*-]|\xe2\x80\x93|\xe2\x80\x94|\xe2\x80\xa2|\band\b|\bor\b|\bthe\b|\bone\b|\bof\b|\bfollowing\b"
+    rb"|\bstates?\b|\bonly\b|\bcurrently\b|\bin\b)*",
     re.IGNORECASE,
 )
+_LETTER_AFTER_NON_LETTER = re.compile(rb"(?<![A-Za-z])[A-Za-z]")
 _REMOTE_WINDOW = 600
 _TRIGGER_REACH = 40
 # "hire throughout the U.S except in the following states: ..." lists exclusions, not eligibility.
@@ -70,6 +80,7 @@ def _state_of(part: str) -> str | None:
     return _BY_NAME.get(re.sub(r"\s+", " ", part.lower()))
 
 
+@lru_cache(maxsize=4096)  # a crawl sees the same few hundred location strings over and over
 def parse_location(location: str) -> Place | None:
     """City and state of a location string (the first place when several are listed); None
     when it names no US state."""
@@ -101,25 +112,47 @@ def parse_location(location: str) -> Place | None:
 def find_remote_states(doc: Doc) -> tuple[list[str], str] | None:
     """States a remote job is limited to, from "must reside in TX, FL, GA"-style phrases."""
     triggers: list[re.Match[bytes]] = []
+    found = DOCUMENT_SCAN.find(doc)
     for gate in _REMOTE_GATES:
-        at = doc.low.find(gate)
-        while at >= 0:
+        for at in found.get(gate, ()):
             # Triggers are short: look for one only around each place a gate word occurs.
             m = _REMOTE_TRIGGER_LOW.search(doc.low, max(0, at - _TRIGGER_REACH), at + len(gate) + _TRIGGER_REACH)
             if m and not _EXCEPT_BEFORE.search(doc.low, max(0, m.start() - _TRIGGER_REACH), m.start()):
                 triggers.append(m)
-            at = doc.low.find(gate, at + 1)
     for trigger in sorted(triggers, key=lambda t: t.start()):
         states: list[str] = []
         last = trigger.end()
         window_end = min(len(doc.raw), trigger.end() + _REMOTE_WINDOW)
-        for m in _STATE_RE.finditer(doc.raw, trigger.end(), window_end):
-            if not _FILLER.match(doc.raw[last : m.start()]):
-                break
+        while (m := _next_state(doc.raw, last, window_end)) is not None:
             name = m.group("name")
             code = m.group("code").decode() if name is None else _BY_NAME[re.sub(r"\s+", " ", name.decode().lower())]
             states.append(code)
             last = m.end()
         if states:
             return sorted(set(states)), doc.phrase(trigger.start(), last)
+    return None
+
+
+def remote_states_in_location(location: str) -> tuple[list[str], str] | None:
+    """find_remote_states for a location string ("Remote (must reside in TX, FL)")."""
+    found = _remote_states_in_location(location)
+    return (list(found[0]), found[1]) if found else None
+
+
+@lru_cache(maxsize=4096)  # location strings repeat across a crawl
+def _remote_states_in_location(location: str) -> tuple[tuple[str, ...], str] | None:
+    found = find_remote_states(Doc(location))
+    return (tuple(found[0]), found[1]) if found else None
+
+
+def _next_state(raw: bytes, start: int, end: int) -> re.Match[bytes] | None:
+    """The first state named in raw[start:end] after nothing but filler, tried only at word
+    starts within the filler run (a search to the window's end would cost ten times more)."""
+    run_end = _FILLER_RUN.match(raw, start, end).end()  # type: ignore[union-attr]  # "*" always matches
+    word = _LETTER_AFTER_NON_LETTER.search(raw, start, min(end, run_end + 1))
+    while word is not None:
+        m = _STATE_RE.match(raw, word.start(), end)
+        if m is not None:
+            return m
+        word = _LETTER_AFTER_NON_LETTER.search(raw, word.start() + 1, min(end, run_end + 1))
     return None

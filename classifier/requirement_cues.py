@@ -8,12 +8,11 @@ for it). The nearest cue in the same clause decides; without one, the section he
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from classifier.vocab import Doc, PhraseMatcher, load_csv, normalize
+from classifier.vocab import Doc, Hit, PhraseMatcher, load_csv, normalize
 
 Strength = Literal["required", "preferred", "ignore"]
 
@@ -22,7 +21,10 @@ _CUES: dict[str, Strength] = {normalize(row["cue"]): row["strength"] for row in 
 _MATCHER = PhraseMatcher(row["cue"] for row in _ROWS)
 # A clause ends at a line break, bullet, semicolon, or a full stop followed by a space
 # (so "$22.50" and "B.S." inside a sentence do not split it).
-_CLAUSE_END = re.compile("\n|;|!|\\?|\u2022|\\.(?=\\s)".encode("utf-8"))
+_CLAUSE_END_SRC = "\n|;|!|\\?|\u2022|\\.(?=\\s)"
+_CLAUSE_END = re.compile(_CLAUSE_END_SRC.encode("utf-8"))
+# The last clause end before a place, in one match: ".*" runs to the place and backs off.
+_LAST_CLAUSE_END = re.compile(f"(?s:.*)(?:{_CLAUSE_END_SRC})".encode("utf-8"))
 _CLAUSE_WINDOW = 300
 _MAX_HEADER = 80
 _BULLETS = (b"-", b"*", "\u2022".encode(), "\u00b7".encode())
@@ -37,74 +39,83 @@ def _is_header(line: bytes) -> bool:
     return line.upper() == line and sum(c.isalpha() for c in line.decode("ascii", "ignore")) >= 4
 
 
-def _strength_of(doc: Doc) -> Strength | None:
-    found = {_CUES[hit.key] for hit in _MATCHER.finditer(doc)}
+def _strength_of(doc: Doc, start: int, end: int) -> Strength | None:
+    found = {_CUES[hit.key] for hit in _MATCHER.find_all(doc, start, end)}
     for strength in ("preferred", "required"):
         if strength in found:
             return strength  # type: ignore[return-value]
     return None
 
 
+Header = tuple[Strength | None, str]
+
+
 @dataclass
 class CueReader:
-    """Reads requirement cues around spans of one document; headers are indexed on first need."""
+    """Reads requirement cues around spans of one document. Cues are matched in the document
+    itself, within the clause's bounds; section headers are looked up lazily, walking back line
+    by line from a clause, and remembered per line (most postings name few credentials)."""
 
     doc: Doc
-    _header_pos: list[int] | None = field(default=None, init=False)
-    _header_strength: list[Strength | None] = field(default_factory=list, init=False)
+    # Line start -> the nearest header at or above that line (None: no header above).
+    _header_above: dict[int, Header | None] = field(default_factory=dict, init=False)
+    # Clause bounds -> its cues (a list such as "CPC, CCS or RHIT" asks about one clause thrice).
+    _clause_cues: dict[tuple[int, int], list[Hit]] = field(default_factory=dict, init=False)
 
     def clause(self, start: int, end: int) -> tuple[int, int]:
         """Byte bounds of the clause holding raw[start:end]."""
         raw = self.doc.raw
         lo = max(0, start - _CLAUSE_WINDOW)
-        c_start = lo
-        for m in _CLAUSE_END.finditer(raw, lo, start):
-            c_start = m.end()
+        before = _LAST_CLAUSE_END.match(raw, lo, start)
+        c_start = before.end() if before else lo
         after = _CLAUSE_END.search(raw, end, min(len(raw), end + _CLAUSE_WINDOW))
         c_end = after.start() if after else min(len(raw), end + _CLAUSE_WINDOW)
         return c_start, c_end
 
     def strength_at(self, start: int, end: int) -> tuple[Strength | None, str]:
         """The strength for the phrase at raw[start:end], and the text that decided it."""
-        c_start, c_end = self.clause(start, end)
-        clause = Doc.of(self.doc.phrase(c_start, c_end))
-        offset = len(self.doc.raw[c_start:c_end]) - len(self.doc.raw[c_start:c_end].lstrip())
-        rel_start, rel_end = start - c_start - offset, end - c_start - offset
+        c_start, c_end = bounds = self.clause(start, end)
+        cues = self._clause_cues.get(bounds)
+        if cues is None:
+            cues = self._clause_cues[bounds] = _MATCHER.find_all(self.doc, c_start, c_end)
         best: tuple[int, Strength] | None = None
-        for hit in _MATCHER.finditer(clause):
+        for hit in cues:
             strength = _CUES[hit.key]
             if strength == "ignore":
-                return "ignore", clause.text
-            distance = hit.start - rel_end if hit.start >= rel_end else rel_start - hit.end
+                return "ignore", self.doc.phrase(c_start, c_end)
+            distance = hit.start - end if hit.start >= end else start - hit.end
             if best is None or distance < best[0]:
                 best = (distance, strength)
+        if best is not None and best[1] == "preferred":
+            return best[1], self.doc.phrase(c_start, c_end)  # no header can change a stated wish
         header = self._header_before(c_start)
-        if best is not None and not (best[1] == "required" and header is not None and header[0] == "preferred"):
+        if best is not None and not (header is not None and header[0] == "preferred"):
             # Under "Preferred Qualifications", "CIC holders must also possess a CPC" is still a wish.
-            return best[1], clause.text
+            return best[1], self.doc.phrase(c_start, c_end)
         if header is not None and header[0] is not None:
             return header
-        return None, clause.text
+        return None, self.doc.phrase(c_start, c_end)
 
-    def _header_before(self, pos: int) -> tuple[Strength | None, str] | None:
-        if self._header_pos is None:
-            self._index_headers()
-        assert self._header_pos is not None
-        i = bisect.bisect_right(self._header_pos, pos) - 1
-        if i < 0:
-            return None
-        line_end = self.doc.raw.find(b"\n", self._header_pos[i])
-        return self._header_strength[i], self.doc.phrase(self._header_pos[i], line_end if line_end >= 0 else len(self.doc.raw))
-
-    def _index_headers(self) -> None:
-        positions: list[int] = []
-        strengths: list[Strength | None] = []
-        offset = 0
-        for line in self.doc.raw.split(b"\n"):
-            start, offset = offset, offset + len(line) + 1
-            stripped = line.strip()
+    def _header_before(self, pos: int) -> Header | None:
+        """The nearest header line starting at or before ``pos``, and its strength."""
+        raw = self.doc.raw
+        walked: list[int] = []
+        line_start = raw.rfind(b"\n", 0, pos) + 1
+        found: Header | None = None
+        while True:
+            if line_start in self._header_above:
+                found = self._header_above[line_start]
+                break
+            walked.append(line_start)
+            line_end = raw.find(b"\n", line_start)
+            line_end = len(raw) if line_end < 0 else line_end
+            stripped = raw[line_start:line_end].strip()
             if 2 <= len(stripped) <= _MAX_HEADER and _is_header(stripped):
-                positions.append(start)
-                strengths.append(_strength_of(Doc.of(stripped.decode("utf-8", "replace"))))
-        self._header_pos = positions
-        self._header_strength = strengths
+                found = (_strength_of(self.doc, line_start, line_end), self.doc.phrase(line_start, line_end))
+                break
+            if line_start == 0:
+                break
+            line_start = raw.rfind(b"\n", 0, line_start - 1) + 1
+        for line in walked:
+            self._header_above[line] = found
+        return found

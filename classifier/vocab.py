@@ -1,10 +1,16 @@
 """Reading the extraction vocabularies in classifier/data, and finding their phrases fast.
 
 Speed matters here (the classifier labels thousands of postings a second), and Python's ``re``
-scans about ten nanoseconds a character unless a pattern starts with a literal. So text is
-searched as UTF-8 bytes (``Doc``: original case and ASCII-lower-cased, same offsets), phrases are
-grouped by their first word, and a group's regex — which starts with that word as a literal —
-runs only when the word occurs at all.
+spends tens of nanoseconds at every place it tries a pattern, so a text must not be scanned once
+per phrase. Text is searched as UTF-8 bytes (``Doc``: original case and ASCII-lower-cased, same
+offsets). Phrases are grouped by their first word (the gate), and a ``WordScan`` finds where any
+gate of many vocabularies begins a word in ONE regex pass (a trie of the gates, run over a copy
+of the text in which every byte that is no letter or digit is a space, so a word start is "a
+space, then the word"); each group's own pattern is then tried only at those places.
+``DOCUMENT_SCAN`` is the pass shared by every vocabulary searched in whole titles and
+descriptions (credentials, education, employment type, remote-eligibility triggers, currency
+codes); a ``Doc`` keeps its result. Requirement cues have their own scan, run only over the
+clauses and header lines around a credential or degree.
 """
 
 from __future__ import annotations
@@ -12,15 +18,19 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 DATA_DIR = Path(__file__).parent / "data"
 
 # Separators a posting may put between the words of a phrase: spaces, hyphens, en/em dashes.
 SEP = "(?:\\s|-|\u2010|\u2011|\u2013|\u2014)*"
 APOSTROPHE = "(?:'|\u2019)?"
+_ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
+# Lower-cased text to "words" text: letters and digits stay, every other byte becomes a space.
+_TO_WORDS = bytes(c if c in _ALNUM else 0x20 for c in range(256))
 
 
 def load_csv(name: str) -> list[dict[str, str]]:
@@ -31,6 +41,16 @@ def load_csv(name: str) -> list[dict[str, str]]:
 def normalize(phrase: str) -> str:
     """The lookup key of a phrase: lower case, letters and digits only."""
     return re.sub(r"[^a-z0-9]", "", phrase.lower())
+
+
+_NOT_ALNUM = bytes(c for c in range(256) if c not in _ALNUM)
+
+
+@lru_cache(maxsize=4096)
+def _key(matched_low: bytes) -> str:
+    """normalize() of a matched phrase, from its lower-cased bytes (a matched phrase is ASCII
+    words and separators; cached, as the same few phrases recur in posting after posting)."""
+    return matched_low.translate(None, _NOT_ALNUM).decode()
 
 
 def _word_pattern(word: str) -> str:
@@ -52,30 +72,114 @@ class Doc:
     """One text as UTF-8 bytes: ``raw`` in its own case and ``low`` with ASCII lower-cased, at the
     same offsets (so a match found case-insensitively in ``low`` is quoted from ``raw``)."""
 
-    __slots__ = ("text", "raw", "low")
+    __slots__ = ("text", "raw", "low", "_words", "_gates")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.raw = text.encode("utf-8", "surrogatepass")
         self.low = self.raw.lower()
+        self._words: bytes | None = None
+        self._gates: dict[WordScan, dict[bytes, list[int]]] = {}
 
     @classmethod
     def of(cls, text: str) -> Doc:
         return cls(text)
 
+    @property
+    def words(self) -> bytes:
+        """A space, then ``low`` with every byte but letters and digits as a space: the byte at
+        ``i + 1`` is the byte at ``i`` of the text, and a word starts where a space precedes it."""
+        if self._words is None:
+            self._words = b" " + self.low.translate(_TO_WORDS)
+        return self._words
+
     def phrase(self, start: int, end: int) -> str:
         return self.raw[start:end].decode("utf-8", "replace").strip()
 
 
-@dataclass(frozen=True)
-class Hit:
+class WordScan:
+    """Finds in one regex pass every place where one of many lower-case gate words begins a word.
+
+    A gate is registered with the letters that may directly follow it in a match (a phrase with
+    optional separators such as "full time" also matches "fulltime"), or with ``follow=None`` when
+    it is a bare prefix ("reside" for "residents"); otherwise it must end at a non-alphanumeric
+    byte, which keeps frequent short gates ("a", "per", "2") from firing inside longer words.
+    """
+
+    def __init__(self) -> None:
+        self._follow: dict[bytes, frozenset[int] | None] = {}
+        self._compiled: _CompiledScan | None = None
+
+    def add(self, gate: bytes, follow: Iterable[int] | None) -> None:
+        """Register a gate; adding one again widens what may follow it."""
+        if not gate or gate.strip(_ALNUM + b" ") or gate != gate.lower():
+            raise ValueError(f"gate {gate!r} must be lower-case letters, digits and spaces")
+        old = self._follow.get(gate, frozenset())
+        self._follow[gate] = None if follow is None or old is None else old | frozenset(follow)
+        self._compiled = None
+
+    def _compile(self) -> _CompiledScan:
+        trie: dict = {}
+        for gate in self._follow:
+            node = trie
+            for byte in gate:
+                node = node.setdefault(byte, {})
+            node[None] = gate
+
+        def alternatives(node: dict) -> str:
+            # Longer gates first: the pass reports the longest gate at a place, and the shorter
+            # ones that are its prefixes are looked up in ``prefixes``.
+            alts = [re.escape(chr(b)) + alternatives(node[b]) for b in sorted(k for k in node if k is not None)]
+            if None in node:
+                follow = self._follow[node[None]]
+                alts.append("" if follow is None else "(?![" + "".join(chr(c) for c in _ALNUM if c not in follow) + "])")
+            return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+        return _CompiledScan(
+            # Over Doc.words, each try starts at a space, which re finds with its fast literal
+            # loop (a leading byte class such as [^a-z0-9] costs some eighty instructions a byte).
+            re.compile((" (" + alternatives(trie) + ")").encode()),
+            {gate: tuple(g for g in self._follow if gate.startswith(g)) for gate in self._follow},
+        )
+
+    def find(self, doc: Doc, start: int = 0, end: int | None = None) -> dict[bytes, list[int]]:
+        """Gate -> byte offsets where it begins a word in ``doc.raw[start:end]`` (the whole
+        document's answer is kept on the Doc)."""
+        whole = start == 0 and end is None
+        if whole and self in doc._gates:
+            return doc._gates[self]
+        if self._compiled is None:
+            self._compiled = self._compile()
+        scan = self._compiled
+        words = doc.words
+        found: dict[bytes, list[int]] = {}
+        for m in scan.after_space.finditer(words, start, len(words) if end is None else end + 1):
+            at = m.start()  # the space before a word sits at the word's own offset in the text
+            for gate in scan.prefixes[m.group(1)]:
+                if gate in found:
+                    found[gate].append(at)
+                else:
+                    found[gate] = [at]
+        if whole:
+            doc._gates[self] = found
+        return found
+
+
+class _CompiledScan(NamedTuple):
+    after_space: re.Pattern[bytes]
+    prefixes: dict[bytes, tuple[bytes, ...]]  # gate -> the gates it starts with, itself included
+
+
+# The pass over whole titles and descriptions, shared by the credential, education, employment,
+# remote-eligibility and currency-code vocabularies.
+DOCUMENT_SCAN = WordScan()
+
+
+class Hit(NamedTuple):
     start: int
     end: int
     key: str  # normalize() of the vocabulary phrase that matched
     phrase: str  # the text as written
-
-
-_WORD_BYTE = re.compile(rb"[A-Za-z0-9]")
 
 
 class PhraseMatcher:
@@ -83,10 +187,12 @@ class PhraseMatcher:
 
     Phrases whose first word is in capitals ("GED", "PRN", "CCS-P", "HS diploma") match only as
     written; others match in any case. ``tail`` is extra regex (str) a match must be followed by.
+    ``scan`` is the WordScan that finds the gates (DOCUMENT_SCAN, or by default one of its own).
     """
 
-    def __init__(self, phrases: Iterable[str], tail: str = "") -> None:
-        groups: dict[tuple[bool, bytes], list[list[str]]] = defaultdict(list)
+    def __init__(self, phrases: Iterable[str], tail: str = "", scan: WordScan | None = None) -> None:
+        self._scan = scan or WordScan()
+        groups: dict[tuple[bool, str], list[list[str]]] = defaultdict(list)
         for phrase in phrases:
             words = _words(phrase)
             if not words:
@@ -98,35 +204,53 @@ class PhraseMatcher:
             first = re.split("['\u2019]", words[0])[0]
             if not first.isascii() or not first.isalnum():
                 raise ValueError(f"phrase {phrase!r} must start with a plain word")
-            groups[(cased, first.encode("utf-8"))].append(words)
-        self._groups: list[tuple[bool, bytes, re.Pattern[bytes]]] = []
+            groups[(cased, first)].append(words)
+        self._groups: dict[bytes, list[tuple[bool, re.Pattern[bytes]]]] = defaultdict(list)
         for (cased, first), members in groups.items():
-            # The pattern starts with the gate word as a literal, which lets re skip ahead fast.
             # Acronym parts must be separated ("CCS-P", not the cloud-security "CCSP").
             sep = SEP.replace(")*", ")+") if cased else SEP
             alternatives = [
-                _word_pattern(words[0][len(first.decode("utf-8")) :]) + "".join(sep + _word_pattern(w) for w in words[1:])
+                _word_pattern(words[0][len(first) :]) + "".join(sep + _word_pattern(w) for w in words[1:])
                 for words in sorted(members, key=lambda ws: -len(" ".join(ws)))
             ]
-            src = re.escape(first.decode("utf-8")) + "(?:" + "|".join(alternatives) + ")(?![A-Za-z0-9])" + tail
-            self._groups.append((cased, first, re.compile(src.encode("utf-8"))))
+            src = re.escape(first) + "(?:" + "|".join(alternatives) + ")(?![A-Za-z0-9])" + tail
+            gate = first.lower().encode()
+            self._groups[gate].append((cased, re.compile(src.encode("utf-8"))))
+            self._scan.add(gate, _follow_letters(first, members, cased))
 
-    def finditer(self, doc: Doc) -> Iterator[Hit]:
-        """Hits in text order; overlapping hits keep the one that starts first, then the longest."""
+    def find_all(self, doc: Doc, start: int = 0, end: int | None = None) -> list[Hit]:
+        """Hits within ``doc.raw[start:end]`` in text order; overlapping hits keep the one that
+        starts first, then the longest."""
+        found = self._scan.find(doc, start, end)
+        if not found:
+            return []
+        spans: list[tuple[int, int]] = []
+        stop = len(doc.raw) if end is None else end
+        for gate in found.keys() & self._groups.keys():
+            positions = found[gate]
+            for cased, pattern in self._groups[gate]:
+                hay = doc.raw if cased else doc.low
+                for at in positions:
+                    m = pattern.match(hay, at, stop)
+                    if m is not None:
+                        spans.append((at, -m.end()))
+        spans.sort()
         hits: list[Hit] = []
-        for cased, first, pattern in self._groups:
-            hay = doc.raw if cased else doc.low
-            if first not in hay:
-                continue
-            for m in pattern.finditer(hay):
-                start = m.start()
-                if start and _WORD_BYTE.match(hay, start - 1):
-                    continue
-                phrase = doc.phrase(start, m.end())
-                hits.append(Hit(start, m.end(), normalize(phrase), phrase))
-        hits.sort(key=lambda h: (h.start, -h.end))
         last_end = -1
-        for hit in hits:
-            if hit.start >= last_end:
-                last_end = hit.end
-                yield hit
+        for at, neg_end in spans:
+            if at >= last_end:
+                last_end = -neg_end
+                hits.append(Hit(at, last_end, _key(doc.low[at:last_end]), doc.phrase(at, last_end)))
+        return hits
+
+
+def _follow_letters(first: str, members: list[list[str]], cased: bool) -> set[int]:
+    """Letters and digits that may directly follow the gate ``first`` in a match of the group."""
+    follow: set[int] = set()
+    for words in members:
+        rest = words[0][len(first) :].lstrip("'\u2019")  # the apostrophe is optional: "associates degree"
+        if rest:
+            follow.update(rest[:1].lower().encode())
+        elif len(words) > 1 and not cased:  # so are separators between words: "fulltime"
+            follow.update(words[1][:1].lower().encode())
+    return {c for c in follow if c in _ALNUM}

@@ -253,3 +253,62 @@ def test_never_raises_on_near_misses(text: str) -> None:
     assert set(result) == KEYS
     if result["salary_min"] is not None:
         assert 0 < result["salary_min"] <= result["salary_max"]
+
+
+# Phrases are found by one word-start scan per document and then matched only where their first
+# word begins (classifier.vocab); these pin the places where that shortcut could lose a match.
+SCAN_EDGES = [
+    ("This is a fulltime position.", "employment_type", "full_time"),  # separators are optional
+    ("Associates degree required", "education", "associate"),  # so is the apostrophe
+    ("CPC", "credentials", ["CPC"]),  # a phrase at offset 0 that is the whole text
+    ("\u2022CPC required", "credentials_required", ["CPC"]),  # after a multi-byte bullet
+    ("Must reside in WA or OR", "remote_states", ["OR", "WA"]),  # "OR" is Oregon, not filler
+    ("Must reside in TX, FL. We also have offices in Georgia", "remote_states", ["FL", "TX"]),
+    ("Open to residents of the following states: Texas, North  Carolina and IN", "remote_states", ["IN", "NC", "TX"]),
+    ("Salary: USD60,000 - 75,000 per year", "salary_min", 60000.0),  # a code glued to the amount
+]
+
+
+@pytest.mark.parametrize("text,key,expected", SCAN_EDGES, ids=[e[0][:40] for e in SCAN_EDGES])
+def test_scan_edges(text: str, key: str, expected: Any) -> None:
+    assert extract("Coder", text)[key] == expected
+
+
+_GATES = {b"a": frozenset(b"p"), b"per": frozenset(b"d"), b"per diem": frozenset(), b"cpc": frozenset(),
+          b"reside": None, b"2": frozenset(b"y")}
+
+
+def _naive_gate_positions(low: bytes) -> dict[bytes, list[int]]:
+    """Where each gate begins a word and is followed by a non-alphanumeric byte, one of its
+    follow letters, or anything (None) - found the slow, obvious way. Between the words of a
+    gate, one byte that is no letter or digit stands for the space ("per-diem")."""
+    alnum = b"abcdefghijklmnopqrstuvwxyz0123456789"
+    words = bytes(c if c in alnum else 0x20 for c in low)
+    found: dict[bytes, list[int]] = {}
+    for gate, follow in _GATES.items():
+        for at in range(len(words)):
+            after = words[at + len(gate) : at + len(gate) + 1]
+            if (
+                words.startswith(gate, at)
+                and (at == 0 or words[at - 1] == 0x20)
+                and (follow is None or after in (b"", b" ") or after[0] in follow)
+            ):
+                found.setdefault(gate, []).append(at)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "A", "per", "Per", " ", "diem", "d", "-", "CPC", "cpc", "x", "reside", "nts", "2", "y",
+                                 "year", "\u2022", "\n", "\u00e9"]), max_size=30).map("".join))
+def test_word_scan_finds_what_a_naive_search_finds(text: str) -> None:
+    from classifier.vocab import Doc, WordScan
+
+    scan = WordScan()
+    for gate, follow in _GATES.items():
+        scan.add(gate, follow)
+    doc = Doc(text)
+    assert scan.find(doc) == _naive_gate_positions(doc.low)
+    # A range (a clause) is read as if cut out at its end, and a word begins where it does in the text.
+    start, end = len(doc.low) // 3, 2 * len(doc.low) // 3
+    inside = {g: [p for p in ps if p >= start] for g, ps in _naive_gate_positions(doc.low[:end]).items()}
+    assert scan.find(doc, start, end) == {g: ps for g, ps in inside.items() if ps}
