@@ -70,7 +70,9 @@ def classify(input_file: IO[str], output_file: IO[str]) -> None:
 
 
 @main.command()
-def train() -> None:
+@click.option("--db", "db_paths", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="Also re-label this database's postings that an older model labelled (repeatable).")
+def train(db_paths: tuple[str, ...]) -> None:
     """Rebuild the classifier model from the bundled labelled data (classifier/data/train.jsonl)."""
     from classifier.predict import model_version
     from classifier.train import rebuild
@@ -79,6 +81,12 @@ def train() -> None:
     version, path = rebuild()
     click.echo(f"model {version} built in {time.perf_counter() - started:.1f}s: {path}")
     click.echo(f"labels are recorded as model_version {model_version()}")
+    if db_paths:
+        from schedules.pipeline import relabel_stale
+        from store.database import open_db
+
+        for db_path in db_paths:
+            click.echo(f"{db_path}: {relabel_stale(open_db(db_path))} posting(s) re-labelled")
 
 
 @main.command()

@@ -2,7 +2,7 @@
 
 ``build_metadata(database_name)`` gives the dict ``himjobs serve`` hands Datasette (descriptions of every
 table, view and column, facets, sort orders, full-text search, canned queries); ``column_reference()``
-renders the same descriptions as the Markdown reference in docs/analysts.md, so the two cannot drift.
+renders the same descriptions as the Markdown reference in the README's "For analysts" section, so the two cannot drift.
 Run ``python -m store.metadata`` to print that reference.
 """
 

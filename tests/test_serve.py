@@ -190,13 +190,13 @@ def test_metadata_is_served_and_describes_every_table_and_column(server):
 def test_docs_reference_matches_the_metadata():
     from store.metadata import column_reference
 
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "analysts.md").read_text(encoding="utf-8")
-    assert column_reference() in docs, "docs/analysts.md is stale: paste `python -m store.metadata` into it"
+    docs = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert column_reference() in docs, "README.md 'For analysts' is stale: paste `python -m store.metadata` into it"
 
 
 def test_docs_example_queries_run(server):
     base, _ = server
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "analysts.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     queries = [block.split("```", 1)[0].strip() for block in docs.split("```sql")[1:]]
     assert len(queries) >= 5
     for sql in queries:
