@@ -30,8 +30,10 @@ _NUMBER_WORDS = {
 }
 # A GS grade the announcement is open at. A grade shortly after "equivalent to", "comparable to" or "next
 # lower grade" is the prerequisite below it ("one year equivalent to the GS-04"), so it is skipped.
-_GRADE = re.compile(r"\b(?:GS|GG|GM)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)", re.IGNORECASE)
-_PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$", re.IGNORECASE)
+# Matched against lower-cased text. The word boundary is a lookbehind after the literal "g" (not a leading
+# \b), so the regex engine can jump between "g"s instead of trying every position: ~100x faster.
+_GRADE = re.compile(r"g[sgm](?<!\w..)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)")
+_PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$")
 _FEDERAL_SOURCES = ("usajobs",)
 
 
@@ -86,9 +88,7 @@ class RuleTable:
         pattern = self._compiled.get(field)
         if pattern is None or not text:
             return []
-        lowered = text.lower()
-        if len(lowered) != len(text):  # a few Unicode letters change length when lower-cased
-            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        lowered = _lower(text)
         keywords = self._keywords.get(field)
         spans = _windows(lowered, keywords) if keywords and len(text) > 4 * WINDOW else [(0, len(text))]
         found = []
@@ -108,6 +108,15 @@ class RuleTable:
     def with_label(self, label: str) -> re.Pattern[str]:
         """One pattern for every row with ``label`` (e.g. the trap phrases that are removed first)."""
         return re.compile("|".join(f"(?:{r.pattern})" for r in self.rules if r.label == label))
+
+
+def _lower(text: str) -> str:
+    """Lower case with positions kept: a few Unicode letters change length when lower-cased (kept as they are),
+    so a match in the lowered text is the same span of the original."""
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return lowered
 
 
 def _windows(lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
@@ -208,15 +217,13 @@ def lowest_grade(title: str, description: str, structured: dict | None) -> tuple
             return int(match.group(0)), "structured", f"low_grade={low}"
     best: tuple[int, str, str] | None = None
     for field, text in (("title", title), ("description", description)):
-        lowered = text.lower()
-        if "gs" not in lowered and "gg" not in lowered and "gm" not in lowered:
-            continue
-        for match in _GRADE.finditer(text):
-            if _PREREQUISITE.search(text, max(0, match.start() - 90), match.start()):
+        lowered = _lower(text)
+        for match in _GRADE.finditer(lowered):
+            if _PREREQUISITE.search(lowered, max(0, match.start() - 90), match.start()):
                 continue
             grade = int(match.group("grade"))
             if best is None or grade < best[0]:
-                best = (grade, field, match.group(0).strip())
+                best = (grade, field, text[match.start():match.end()].strip())
     return best
 
 

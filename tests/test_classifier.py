@@ -148,3 +148,20 @@ def test_evaluate_command_prints_scores(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for label in ("role: macro-F1", "seniority: macro-F1", "arrangement: macro-F1", "confusion"):
         assert label in result.output
+
+
+def test_fast_description_transform_equals_sklearn_tfidf() -> None:
+    # DescriptionWords replaces sklearn's per-word counting loop for speed; a drift (tokens, sublinear tf, idf,
+    # norm, dtype) would silently feed the classifiers other features than they were trained on.
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [row["description"] for row in load_split("dev") if row.get("description")]
+    texts += ["", "Ça — “ICD-10” • CPC-A; e/m coding, 100% remote!"]
+    vectorizer = model_module.DescriptionWords(min_df=2, sublinear_tf=True, tokenizer=model_module.words,
+                                               token_pattern=None, lowercase=False, dtype=np.float32)
+    vectorizer.fit(texts[:150])
+    fast, reference = vectorizer.transform(texts), TfidfVectorizer.transform(vectorizer, texts)
+    assert fast.dtype == reference.dtype and fast.shape == reference.shape
+    assert abs(fast - reference).max() < 1e-6
+    assert model_module.words("Coder—ICD-10 “CPC-A” e/m, 5 yrs.") == ["coder", "icd-10", "cpc-a", "e/m", "5", "yrs"]

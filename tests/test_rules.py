@@ -173,6 +173,66 @@ ARRANGEMENT = [
      "remote"),
 ]
 
+# LABELS.md: "Where the candidate may choose to work fully remote, the label is `remote`", even beside a hybrid
+# phrase; and company-wide boilerplate does not outweigh what the posting says about this job. Real phrases from
+# /work/shared/data/postings/remotewlb_remote_jobs/remote_jobs.jsonl (its "file" path cited per row; none of
+# these postings is in the train, dev or test split).
+REMOTE_CHOICE = [
+    # jobs/C#/2024-05/net-software-engineer-kms-healthcare-106737/README.md
+    ("Flexible working model: Flexible time & Hybrid working from Ho Chi Minh or Da Nang city or working remotely "
+     "from any location in Vietnam", "remote"),
+    # jobs/C#/2024-09/android-engineer-122081/README.md
+    ("This is a hybrid role. Or you can work fully remotely from anywhere in the US", "remote"),
+    # jobs/C#/2024-10/senior-backend-engineer-poster-experience/README.md
+    ("This role can be 100% remote within Canada", "remote"),
+    # jobs/Golang/2024-05/senior-ios-engineer-conversation-experiences-89389/README.md
+    ("This role can be 100%, permanently remote within the United States or Canada, or can be a hybrid model if "
+     "near a Reddit office", "remote"),
+    # jobs/C#/2024-07/software-engineer-testing-94001/README.md
+    ("This is a hybrid position. We also have fully remote options if you reside in one of the following states:",
+     "remote"),
+    # jobs/PHP/2024-08/developer-support-engineer-ii/README.md
+    ("Hybrid work model in our Dublin office. We're also open to remote", "remote"),
+    # jobs/Python/2024-05/software-engineer-mlops-106847/README.md
+    ("Hiring will be into all Renesas EMEA and APAC offices, either for hybrid work or remotely", "remote"),
+    # jobs/React/2024-06/senior-software-engineer-i-growth/README.md
+    ("allow employees to choose what works best for them -- working in-person, fully remote, or a hybrid model that "
+     "combines the two through our Choice Model", "remote"),
+    # jobs/Python/2024-10/senior-frontend-engineer-react-120863/README.md
+    ("We're open to candidates who prefer hybrid working at our Lisbon office, as well as those looking to work "
+     "remotely", "remote"),
+    # jobs/Others/2025-03/security-engineer-application-security-129569/README.md
+    ("The role is preferred to be based in San Francisco, Seattle or New York City but may consider remote work",
+     "remote"),
+    # jobs/Others/2024-10/software-engineer-data-engineering-127281/README.md
+    ("Remote Work – flexibility to work from home or from our offices + remote working allowance", "remote"),
+    # jobs/Nodejs/2024-07/frontend-engineer-mid-level/README.md
+    ("The ability to work in a hybrid model or remote in Poland", "remote"),
+    # jobs/Others/2024-05/lead-engineer-106157/README.md: company-wide "embraced hybrid working" is boilerplate;
+    # the option to work from home decides
+    ("We have embraced hybrid working in all our locations; our employees have the option to work from home, an "
+     "office or a blend between the two.", "remote"),
+    # The opposite trap: company-wide boilerplate beside the job's own statement.
+    # jobs/C#/2024-10/library-software-engineer-go-emea/README.md (Datadog boilerplate) + a job-level statement
+    ("We operate as a hybrid workplace to ensure our Datadogs can create a work-life harmony that best fits them. "
+     "This is a fully remote position.", "remote"),
+    ("We operate as a hybrid workplace to ensure our Datadogs can create a work-life harmony that best fits them.",
+     "onsite"),
+    # jobs/Others/2024-07/senior-software-engineer-119735/README.md: a company-wide "whether ... or working
+    # remotely" offers no choice for this job, which states its own hybrid schedule
+    ("Whether you’re in one of our offices around the world or working remotely you have plenty of opportunities "
+     "to grow. This is a hybrid role with 3 days per week in the office.", "hybrid"),
+    # A fixed mix with no fully remote option stays hybrid
+    # (jobs/C#/2024-06/senior-principal-frontend-web-developer-unit-42-remote/README.md)
+    ("You will work from the office three days per week.", "hybrid"),
+]
+
+
+@pytest.mark.parametrize(("description", "expected"), REMOTE_CHOICE)
+def test_a_fully_remote_choice_is_remote(description: str, expected: str) -> None:
+    hit = rules.arrangement_rule("Software Engineer", description, "")
+    assert (hit.label if hit else "onsite") == expected, hit
+
 
 @pytest.mark.parametrize(("title", "description", "flag", "expected"), ARRANGEMENT)
 def test_arrangement_phrases(title: str, description: str, flag: str, expected: str) -> None:
