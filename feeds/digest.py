@@ -35,6 +35,7 @@ from feeds.filters import ROLES
 from feeds.present import Shown, show
 from feeds.render import public_url
 from feeds.smtp import Sender
+from scraper.timestamps import iso_utc
 from store.queries import matching_postings, open_public_read_only
 from store.subscribers import (
     Subscriber,
@@ -130,7 +131,7 @@ def build_message(subscriber: Subscriber, postings: list[Shown], *, from_address
 def new_postings(public: sqlite_utils.Database, private: sqlite_utils.Database, subscriber: Subscriber,
                  now: datetime) -> list[dict]:
     """The rows to send: matching, in the window, and no copy of the job sent to them before."""
-    since = (now - WINDOW).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = iso_utc(now - WINDOW)
     rows = matching_postings(public, subscriber.filters, limit=None, first_seen_since=since)
     sent = already_sent(private, subscriber.id, (pid for row in rows for pid in (row["id"], *row["copies"])))
     return [row for row in rows if not ({row["id"], *row["copies"]} & sent)][:MAX_POSTINGS]
@@ -169,7 +170,7 @@ def _deliver(public: sqlite_utils.Database, private: sqlite_utils.Database, emai
             message = build_message(subscriber, [show(row, now) for row in rows], from_address=sender.from_address,
                                     now=now)
             sent_ids = [pid for row in rows for pid in (row["id"], *row["copies"])]
-            sent_at = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sent_at = iso_utc(now)
             sender.send(message)
             # Accepted: log it at once. A crash before this commit is the only way to a second copy.
             record_sent(private, subscriber.id, sent_ids, sent_at=sent_at, message_id=message["Message-ID"])

@@ -24,6 +24,7 @@ import sqlite_utils
 
 from feeds.filters import FeedFilter
 from feeds.present import Shown, show
+from scraper.timestamps import iso_utc
 from store.queries import matching_postings
 
 FORMATS = {
@@ -92,7 +93,7 @@ def write_feed(db: sqlite_utils.Database, filters: FeedFilter, fmt: str, path: s
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(moment)
 
 
 def _content_html(entry: Shown) -> str:

@@ -15,7 +15,6 @@ from classifier.predict import label_postings, model_version
 from scraper.config import Config, SourceConfig
 from scraper.crawl import crawl_sources
 from scraper.fetcher import SqliteResponseCache
-from scraper.fetcher import SqliteResponseCache
 from store.database import utc_now
 from store.duplicates import refresh_derived
 from store.postings import UpsertCounts, to_row, upsert_postings

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from scraper.config import Config, SourceConfig
 from scraper.fetcher import CachedBody, Fetcher, FetchSettings, Usage
 from scraper.posting import Posting
 from scraper.progress import CrawlListener
 from scraper.registry import get_kind
+from scraper.timestamps import iso_utc
 
 
 @dataclass
@@ -34,8 +34,6 @@ class SourceResult:
     finished_at: str = ""
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def crawl_sources(
@@ -65,7 +63,7 @@ async def crawl_sources(
 async def _crawl_one(
     fetcher: Fetcher, source: SourceConfig, names: dict[int, str], progress: CrawlListener | None
 ) -> SourceResult:
-    result = SourceResult(source=source.name, kind=source.kind, started_at=utc_now())
+    result = SourceResult(source=source.name, kind=source.kind, started_at=iso_utc())
     if progress is not None:
         progress.started(source.name, source.kind)
     with fetcher.usage(source.name) as usage:
@@ -82,7 +80,7 @@ async def _crawl_one(
     result.requests, result.not_modified, result.errors = usage.requests, usage.not_modified, usage.errors
     if result.error and result.errors == 0:
         result.errors = 1  # a failure that was not a request (bad payload, config) still counts
-    result.finished_at = utc_now()
+    result.finished_at = iso_utc()
     if progress is not None:
         progress.finished(result)
     return result

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import sqlite_utils
 
 from scraper.errors import HimjobsError
+from scraper.timestamps import iso_utc
 
 POSTING_COLUMNS: dict[str, type] = {
     "id": str,  # "source:external_id"
@@ -101,7 +101,7 @@ class StoreError(HimjobsError):
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc()
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:

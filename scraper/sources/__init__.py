@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scraper.errors import SourceFormatError
 from scraper.html import html_to_text, looks_like_html
+from scraper.timestamps import iso_utc
 
 T = TypeVar("T")
 _LEFTOVER_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
@@ -95,7 +96,7 @@ def epoch_to_iso(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         return None
     seconds = value / 1000 if value > 100_000_000_000 else value  # 1e11 s is the year 5138
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(datetime.fromtimestamp(seconds, tz=timezone.utc))
 
 
 def join_location(*parts: Any, sep: str = ", ") -> str:

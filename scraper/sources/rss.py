@@ -19,7 +19,15 @@ from scraper.config import SourceConfig
 from scraper.errors import ConfigError, SourceFormatError
 from scraper.fetcher import Fetcher
 from scraper.posting import Posting
-from scraper.sources import employment_type, flag, join_location, plain_text, rebase, unescape_html
+from scraper.sources import (
+    employment_type,
+    flag,
+    join_location,
+    plain_text,
+    rebase,
+    unescape_html,
+)
+from scraper.timestamps import iso_utc
 
 KIND = "rss"
 REQUIRED = ("url",)
@@ -60,7 +68,7 @@ def _iso(rfc822: str) -> str | None:
         return rfc822  # keep what the feed said rather than lose it
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(when)
 
 
 def _split_title(source: SourceConfig, title: str) -> tuple[str, str]:
