@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from classifier import rules
+from classifier.batch_features import transform
 from classifier.extract import extract
-from classifier.model import Model, as_columns, get_model, labels_version, top_ngrams
+from classifier.model import Model, get_model, labels_version, top_ngrams
 from classifier.text import MODEL_TEXT_CHARS, clean_description
 from scraper.errors import HimjobsError
 
@@ -66,7 +67,7 @@ def label_postings(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     # Posting.to_dict() carries both; a store row only the plain text.
     texts = [clean_description(_as_str(record.get("description")) or _as_str(record.get("description_html")))
              for record in records]
-    matrix = model.features.transform(as_columns(titles, [t[:MODEL_TEXT_CHARS] for t in texts])).tocsr()
+    matrix = transform(model, titles, [t[:MODEL_TEXT_CHARS] for t in texts])
     probabilities = {label: clf.predict_proba(matrix) for label, clf in model.classifiers.items()}
     results = []
     for i, record in enumerate(records):
@@ -116,14 +117,36 @@ def _structured(value: Any) -> dict[str, Any]:
 
 
 def _model_decision(model: Model, label: str, row: Row, probs: np.ndarray) -> Decision:
-    classes = list(model.classifiers[label].classes_)
+    return _with_evidence(model, label, row, _model_choice(model, label, probs))
+
+
+def _model_choice(model: Model, label: str, probs: np.ndarray) -> Decision:
+    """The model's label and probability, without evidence yet: top_ngrams costs as much as the choice, and
+    the callers often replace the model's label by a default."""
     best = int(np.argmax(probs))
+    return Decision(_classes(model, label)[best], round(float(probs[best]), 4), {})
+
+
+def _with_evidence(model: Model, label: str, row: Row, decision: Decision) -> Decision:
+    best = _classes(model, label).index(decision.label)
     phrase = top_ngrams(model, label, row[0], row[1], best)
-    return Decision(str(classes[best]), round(float(probs[best]), 4), {"field": "model", "phrase": phrase})
+    return Decision(decision.label, decision.confidence, {"field": "model", "phrase": phrase})
+
+
+def _classes(model: Model, label: str) -> list[str]:
+    """The classifier's classes in column order, converted once per classifier (numpy to list is slow)."""
+    classifier = model.classifiers[label]
+    cached = _CLASSES.get(label)
+    if cached is None or cached[0] is not classifier:
+        cached = _CLASSES[label] = (classifier, [str(c) for c in classifier.classes_])
+    return cached[1]
+
+
+_CLASSES: dict[str, tuple[Any, list[str]]] = {}
 
 
 def _probability(model: Model, label: str, probs: np.ndarray, value: str) -> float:
-    classes = list(model.classifiers[label].classes_)
+    classes = _classes(model, label)
     return float(probs[classes.index(value)]) if value in classes else 0.0
 
 
@@ -145,22 +168,22 @@ def _seniority(model: Model, row: Row, probs: np.ndarray, title: str, text: str,
     hit = rules.seniority_rule(title, text, source, structured)
     if hit is not None:
         return _from_rule(hit, model, "seniority", probs)
-    decision = _model_decision(model, "seniority", row, probs)
+    decision = _model_choice(model, "seniority", probs)
     if role in HIM_ROLES and decision.label != "mid" and decision.confidence < SENIORITY_MODEL_THRESHOLD:
         mid = _probability(model, "seniority", probs, "mid")
         return Decision("mid", round(max(mid, 1 - decision.confidence), 4),
                         {"field": "title", "phrase": "no experience requirement stated (skilled role: mid)"})
-    return decision
+    return _with_evidence(model, "seniority", row, decision)
 
 
 def _arrangement(model: Model, row: Row, probs: np.ndarray, title: str, text: str, remote_flag: str) -> Decision:
     hit = rules.arrangement_rule(title, text, remote_flag)
     if hit is not None:
         return _from_rule(hit, model, "arrangement", probs)
-    decision = _model_decision(model, "arrangement", row, probs)
+    decision = _model_choice(model, "arrangement", probs)
     sure = decision.confidence >= ARRANGEMENT_MODEL_THRESHOLD and len(text) >= ARRANGEMENT_MODEL_MIN_TEXT
     if decision.label != "onsite" and sure:
-        return decision
+        return _with_evidence(model, "arrangement", row, decision)
     onsite = _probability(model, "arrangement", probs, "onsite")
     return Decision("onsite", round(max(onsite, 0.6), 4),
                     {"field": "description" if text else "title", "phrase": "no remote or hybrid work stated"})

@@ -165,3 +165,25 @@ def test_fast_description_transform_equals_sklearn_tfidf() -> None:
     assert fast.dtype == reference.dtype and fast.shape == reference.shape
     assert abs(fast - reference).max() < 1e-6
     assert model_module.words("Coder—ICD-10 “CPC-A” e/m, 5 yrs.") == ["coder", "icd-10", "cpc-a", "e/m", "5", "yrs"]
+
+
+def test_batch_features_with_cached_titles_equal_the_feature_space() -> None:
+    # classifier.batch_features keeps each distinct title's features across batches for speed; the matrix must
+    # stay bit-identical to the fitted ColumnTransformer's (same values, column order and index order), or
+    # probabilities and evidence would drift between the first and a repeated title.
+    import numpy as np
+
+    from classifier.batch_features import transform
+    from classifier.model import as_columns, get_model
+
+    model = get_model()
+    rows = [row for split in ("dev", "test") for row in load_split(split)]
+    titles = [row["title"].strip() for row in rows] + ["Medical Coder", "Medical Coder", ""]
+    texts = [(row.get("description") or "")[:3000] for row in rows] + ["Remote coder", "", ""]
+    for start, end in ((0, 150), (100, len(titles)), (0, len(titles))):  # cold, partly cached, all cached
+        reference = model.features.transform(as_columns(titles[start:end], texts[start:end])).tocsr()
+        matrix = transform(model, titles[start:end], texts[start:end])
+        assert matrix.shape == reference.shape and matrix.dtype == reference.dtype
+        assert np.array_equal(matrix.indptr, reference.indptr)
+        assert np.array_equal(matrix.indices, reference.indices)
+        assert np.array_equal(matrix.data, reference.data)

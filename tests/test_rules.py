@@ -284,3 +284,63 @@ def test_keyword_windows_find_what_a_full_scan_finds(monkeypatch: pytest.MonkeyP
     windowed = scan()
     monkeypatch.setattr(rules, "WINDOW", 10**9)  # texts never exceed 4 windows: whole-text scan
     assert windowed == scan()
+
+
+@pytest.mark.parametrize("pattern, guard", [
+    (r"\bremote\s+work|\b(?:hybrid|on[- ]?site)\b", "(?=[rho])"),
+    (r"(?:(?:minimum|at\s+least)\s+)?\b(?P<years>\d{1,2}|five)\s+years?", r"(?=[ma\df])"),
+    (r"\b(?:-based|office)\b", r"(?=[\-o])"),  # a match may start with a hyphen after a word
+    (r".remote", ""),  # any character: no guard
+    (r"\b(?:remote)?", ""),  # can match the empty string: no guard
+    (r"[^a-z]remote", ""),  # negated class: not read, no guard
+])
+def test_first_char_guard_lists_every_possible_first_character(pattern: str, guard: str) -> None:
+    from classifier.first_chars import first_char_guard
+
+    assert first_char_guard(pattern) == guard
+
+
+def test_guarded_rule_scans_find_what_the_plain_alternation_finds() -> None:
+    # The rule tables are scanned behind a first-character lookahead, as one alternation without a group per
+    # row (runs of rows that start with \b grouped) whose row is identified afterwards, all for speed; each
+    # match, and the row named for it, must be what the per-row named-group alternation finds.
+    import re
+
+    from classifier.train import load_split
+
+    rows = [row for split in ("dev", "test") for row in load_split(split)]
+    texts = [row["title"].lower() for row in rows] + [row["description"].lower() for row in rows if row["description"]]
+    for table in rules.tables().values():
+        for field in ("title", "description"):
+            picked = [(i, r) for i, r in enumerate(table.rules) if r.field in (field, "any")]
+            guarded = table._compiled[field]
+            assert guarded is not None and guarded.pattern.startswith("(?=[")
+            plain = re.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in picked))
+            for text in texts:
+                expected = [(m.span(), int(m.lastgroup[1:])) for m in plain.finditer(text)]  # type: ignore[index]
+                found = [(m.span(), table._row_at(field, text, m)) for m in guarded.finditer(text)]
+                assert found == expected
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (r"\bremote\b|\bhybrid\b", True),
+    (r"\b(?:coder|coding)\b", True),
+    (r"^\s*registrar\b", False),
+    (r"\(\s*[^)]*\bcod(?:er|ing)\b", False),
+    (r"\bcoder|^coding", False),  # one alternative without the \b
+])
+def test_starts_at_word_boundary(pattern: str, expected: bool) -> None:
+    from classifier.first_chars import starts_at_word_boundary
+
+    assert starts_at_word_boundary(pattern) is expected
+
+
+def test_repeated_titles_give_the_same_hits_and_a_callers_list_is_its_own() -> None:
+    # Title hits are cached per table (titles repeat across postings); a caller appending to the list it got
+    # (seniority_rule adds the grade and years hits) must not change what the next posting with that title gets.
+    table = rules.tables()["seniority"]
+    first = table.hits("title", "Senior Medical Coder II")
+    first.append(rules.Hit("entry", 1.0, "title", "x", 0, 0))
+    again = table.hits("title", "Senior Medical Coder II")
+    assert [(h.label, h.phrase) for h in again] == [("senior", "Senior"), ("mid", "II")]
+    assert rules.seniority_rule("Senior Medical Coder II", "").label == "senior"
