@@ -319,7 +319,6 @@ def seniority_rule(title: str, description: str, source: str = "", structured: d
     first = _best(title_hits)
     if first is not None and first.priority < _first_priority(table, "description"):
         return first  # Supervisor, Trainee, Coder I ...: nothing in the text outranks them
-    description_hits = table.hits("description", description)
     level = str((structured or {}).get("experience_level") or "")
     structured_hits = [
         Hit(h.label, h.confidence, "structured", f"experience_level={level}", h.priority, h.order)
@@ -334,6 +333,8 @@ def seniority_rule(title: str, description: str, source: str = "", structured: d
             number, field, phrase = grade
             hits.append(Hit(grade_label(number), 0.9, field, phrase, 41, -1))
     else:
+        # Scanned only here: federal postings are judged by their grade, never by the text's phrases.
+        description_hits = table.hits("description", description)
         # Requirements state 0-15 years; "over 25 years of experience" is the employer praising itself.
         stated = [(h, _years_in(h.phrase)) for h in description_hits if h.label == "years"]
         stated = [(h, n) for h, n in stated if n is not None and n <= MAX_REQUIRED_YEARS]

@@ -122,6 +122,9 @@ SENIORITY = [
     # questionnaire boilerplate about "one year of experience" is not the requirement in federal postings
     ("Medical Records Technician (Coder)", "One year of creditable experience. GS-8 journey level", "usajobs", {},
      "mid"),
+    # federal postings are judged by the grade alone: an entry phrase in the text does not outrank GS-7
+    ("Medical Records Technician", "GS-0675-07. No experience required for the trainee track.", "usajobs", {},
+     "mid"),
     # LinkedIn formatted_experience_level is a source-stated fact
     ("Inpatient Coding Specialist", "", "linkedin", {"experience_level": "Entry level"}, "entry"),
 ]
