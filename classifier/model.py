@@ -193,8 +193,9 @@ _cache: dict[str, Model] = {}
 _lock = threading.Lock()
 
 
-def get_model() -> Model:
-    """The model for the current data and code: loaded once per process, built and saved when missing."""
+def get_model(quiet: bool = False) -> Model:
+    """The model for the current data and code: loaded once per process, built and saved when missing
+    (saying so on stderr unless ``quiet``: a command that only wanted labels should know why it waits)."""
     version = training_version()
     with _lock:
         if version in _cache:
@@ -202,7 +203,9 @@ def get_model() -> Model:
         path = model_dir() / f"model-{version}.joblib"
         model = _load(path)
         if model is None:
-            print(f"himjobs: building the classifier model {version} (none saved for this version) ...", file=sys.stderr)
+            if not quiet:
+                print(f"himjobs: building the classifier model {version} (none saved for this version) ...",
+                      file=sys.stderr)
             from classifier.train import train_model  # train imports this module
 
             model = train_model(version)

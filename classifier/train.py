@@ -39,5 +39,5 @@ def rebuild() -> tuple[str, Path]:
     """Delete any saved model and build the current one; returns its version and file."""
     for old in model_dir().glob("model-*.joblib"):
         old.unlink()
-    model = get_model()
+    model = get_model(quiet=True)  # the caller asked for exactly this
     return model.version, model_dir() / f"model-{model.version}.joblib"
