@@ -36,6 +36,11 @@ def test_second_crawl_of_an_unchanged_board_is_a_304_and_changes_nothing(tmp_pat
     assert (first.status, first.counts.new) == ("ok", 5)
     assert (second.not_modified, second.counts.unchanged, second.counts.updated) == (1, 5, 0)
     stored = {r["title"]: r for r in db.query("select * from postings")}
+    # Issue: every posting stored with its title, company, location, URL, description and the source's
+    # own workplace field as evidence.
+    for row in stored.values():
+        assert all(row[c] for c in ("title", "company", "location", "url", "description")), row["id"]
+        assert row["remote_flag"].startswith("workplaceType="), row["remote_flag"]
     assert stored["Coding Auditor"]["role"] == "coder"
     assert json.loads(stored["Coding Auditor"]["evidence"])["role"]
 
