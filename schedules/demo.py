@@ -9,13 +9,13 @@ from typing import Callable
 
 import sqlite_utils
 
+from classifier.predict import HIM_ROLES
 from schedules.pipeline import RunReport, crawl
 from scraper.config import parse_config
 from scraper.replay import ReplayServer, routes_from_manifest
 from store.database import open_db
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "scraper" / "snapshot"
-HIM_ROLES = ("technician", "coder", "registrar")
 
 
 def run_demo(db_path: Path, out_dir: Path, echo: Callable[[str], None] = print) -> list[RunReport]:
