@@ -9,7 +9,10 @@ Speed: the patterns of one table and field are compiled into one alternation beh
 characters a match can start with (classifier/first_chars.py; the row of a match is identified afterwards,
 not by a named group per row), and a long description is
 only scanned in windows around the row's ``keywords`` (lower-case literals, ``|``-separated; every match of
-the pattern contains one of them), found with str.find. Settings: WINDOW (characters each side of a keyword),
+the pattern contains one of them, where it begins a word), found for all rows at once by one regex pass over a
+copy of the text in which every byte but a letter is a space (so a keyword start is "a space, then the keyword",
+which re finds with its fast literal search, and "5years" still has "years" begin a word). Settings: WINDOW
+(characters each side of a keyword),
 MAX_REQUIRED_YEARS (larger year counts are read as the employer's history, not a requirement),
 TITLE_CACHE_SIZE (distinct titles whose hits are kept per table; emptied when full).
 """
@@ -41,6 +44,8 @@ _NUMBER_WORDS = {
 _GRADE = re.compile(r"g[sgm](?<!\w..)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)")
 _PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$")
 _FEDERAL_SOURCES = ("usajobs",)
+# Lower-cased text to "letters" text, one byte per character: every byte but an ASCII letter is a space.
+_LETTER_BYTES = bytes(c if 97 <= c <= 122 else 0x20 for c in range(256))
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class RuleTable:
             # Windows are only safe when every row of the field names its keywords.
             if picked and all(r.keywords for _, r in picked):
                 self._keywords[field] = tuple(sorted({k for _, r in picked for k in r.keywords}))
+                KEYWORDS.add(set(self._keywords[field]))
 
     def hits(self, field: str, text: str, drop: re.Pattern[str] | None = None) -> list[Hit]:
         """Every non-overlapping rule match in ``text``; ``field`` selects the rows (and names the evidence).
@@ -183,16 +189,81 @@ def _lower(text: str) -> str:
     return lowered
 
 
+class KeywordScan:
+    """Where the keywords of every rule table begin a word, found for all tables in one regex pass.
+
+    Tables register their keywords; ``find(lowered)`` gives keyword -> offsets in ``lowered`` (the last few
+    texts' answers are kept: the three tables read the same description). The pass runs over a copy of the text
+    in which every character but an ASCII letter is a space, one byte per character, so a keyword start is "a
+    space, then the keyword" (re finds the space with its fast literal search) and "5years" still has "years"
+    begin a word; a keyword's own non-letters are spaces there too ("on-site" is found as "on site").
+    """
+
+    def __init__(self) -> None:
+        self._gates: dict[str, bytes] = {}
+        self._compiled: tuple[re.Pattern[bytes], dict[bytes, tuple[str, ...]]] | None = None
+        self._found: dict[str, dict[str, list[int]]] = {}
+
+    def add(self, keywords: set[str]) -> None:
+        for keyword in keywords:
+            gate = keyword.encode("latin-1", "replace").translate(_LETTER_BYTES).strip()
+            if not gate:
+                raise ValueError(f"keyword {keyword!r} must contain a letter")
+            if self._gates.setdefault(keyword, gate) != gate:
+                raise AssertionError(keyword)
+        self._compiled = None
+        self._found.clear()
+
+    def find(self, lowered: str) -> dict[str, list[int]]:
+        found = self._found.get(lowered)
+        if found is not None:
+            return found
+        if self._compiled is None:
+            gates = set(self._gates.values())
+            # The longest gate at a place stands for every keyword whose gate it starts with ("on site" also
+            # reports "on"). As a trie, each place tries one branch per first letter, not one per keyword.
+            self._compiled = (re.compile(b" (?=(" + _trie(gates) + b"))"),
+                              {g: tuple(k for k, kg in self._gates.items() if g.startswith(kg)) for g in gates})
+        pattern, keywords = self._compiled
+        found = {}
+        letters = b" " + lowered.encode("latin-1", "replace").translate(_LETTER_BYTES)
+        for m in pattern.finditer(letters):
+            for keyword in keywords[m.group(1)]:
+                found.setdefault(keyword, []).append(m.start())  # the space sits at the keyword's own offset
+        if len(self._found) >= 8:
+            self._found.clear()
+        self._found[lowered] = found
+        return found
+
+
+KEYWORDS = KeywordScan()
+
+
+def _trie(words: set[bytes]) -> bytes:
+    """An alternation of ``words`` as a trie that matches the longest word at a place."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for byte in word:
+            node = node.setdefault(byte, {})
+        node[None] = {}
+
+    def alternatives(node: dict) -> bytes:
+        options = [re.escape(bytes([b])) + alternatives(node[b]) for b in sorted(k for k in node if k is not None)]
+        if None in node:
+            options.append(b"")  # last: a longer word wins
+        return options[0] if len(options) == 1 else b"(?:" + b"|".join(options) + b")"
+
+    return alternatives(root)
+
+
 def _windows(lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
     """The spans of ``lowered`` within WINDOW characters of a keyword, overlapping ones merged, each widened
     to whole words so that no window starts or ends inside a word."""
     size = len(lowered)
-    spans = []
-    for keyword in keywords:
-        start = lowered.find(keyword)
-        while start != -1:
-            spans.append((max(0, start - WINDOW), min(size, start + len(keyword) + WINDOW)))
-            start = lowered.find(keyword, start + 1)
+    found = KEYWORDS.find(lowered)
+    spans = [(max(0, at - WINDOW), min(size, at + len(keyword) + WINDOW))
+             for keyword in keywords for at in found.get(keyword, ())]
     spans.sort()
     # Merge before widening (widening is monotone, so spans that touch still touch once widened): only the
     # few merged spans are then widened character by character.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,13 @@ def recorded_bytes(relative: str) -> bytes:
 
 def recorded_json(relative: str) -> Any:
     return json.loads(recorded_bytes(relative))
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (yet): for servers started by a test, or refused connections."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 import time
 from collections import Counter
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from conftest import free_port
+from test_feeds import XSS_TITLE, build_jobs_db, labels, posting, store
 
 from feeds.digest import run_digest
 from feeds.filters import parse_filters
@@ -25,7 +26,6 @@ from schedules.cli import main
 from scraper.errors import ConfigError
 from store.database import open_db
 from store.subscribers import open_private_db, subscribe, unsubscribe
-from test_feeds import XSS_TITLE, build_jobs_db, labels, posting, store
 
 NOW = datetime(2026, 11, 20, 13, 0, tzinfo=timezone.utc)  # 08:00 in New York
 FROM = "himjobs <jobs@himjobs.example>"
@@ -50,12 +50,6 @@ class Handler:
 
     def to(self) -> Counter:
         return Counter(m["To"] for m in self.messages)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MailServer:

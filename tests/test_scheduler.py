@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from click.testing import CliRunner
+from conftest import free_port
 
 from schedules import jobs
 from schedules.cli import main
@@ -48,13 +48,6 @@ def listed_jobs() -> int:
 
 def ashby_routes() -> list[Route]:
     return [Route("GET", "/posting-api/job-board/Iodine%20Software", PAYLOAD.read_bytes())]
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(path: Path, base_url: str, sources: dict[str, str | None], crawl_interval: str = "2s",
@@ -202,7 +195,7 @@ def test_restart_keeps_the_schedule_and_coalesces_missed_runs(tmp_path: Path) ->
 def test_status_reports_a_failing_source_with_its_error_and_exits_nonzero(tmp_path: Path) -> None:
     db = tmp_path / "jobs.db"
     with ReplayServer(ashby_routes()) as server:
-        refused = f"http://127.0.0.1:{closed_port()}"
+        refused = f"http://127.0.0.1:{free_port()}"
         config = write_config(tmp_path / "sources.toml", server.url, {"iodine": None, "broken": None},
                               bases={"broken": refused})
         with scheduler_process(config, db, tmp_path) as scheduler:
@@ -387,7 +380,7 @@ def test_the_digest_job_sends_due_digests_over_smtp_once_a_day(tmp_path: Path, m
     # Hour 0 in UTC: the subscriber's hour has always come today, and nothing was sent yet.
     subscribe(open_private_db(private), "coder@example.org", FeedFilter(), timezone="UTC", hour=0)
     inbox = Inbox()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=closed_port())
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     try:
         for name, value in {"HIMJOBS_SMTP_HOST": "127.0.0.1", "HIMJOBS_SMTP_PORT": str(smtp.port),

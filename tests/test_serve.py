@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -20,15 +19,16 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlite_utils
+from conftest import free_port
 
+from feeds.filters import parse_filters
 from store.database import open_db
 from store.duplicates import refresh_derived
 from store.metadata import build_metadata, table_descriptions
 from store.postings import to_row, upsert_postings
-from feeds.filters import parse_filters
 from store.private import private_db_path
-from store.subscribers import find, open_private_db, subscribe
 from store.runs import record_run
+from store.subscribers import find, open_private_db, subscribe
 
 SECRET_EMAIL = "analyst.secret@example.org"
 HIMJOBS = Path(sys.executable).with_name("himjobs")
@@ -66,12 +66,6 @@ POSTINGS = [
      dict(role="other", seniority="entry", arrangement="remote", credentials=[], state=None),
      "Register patients at the front desk and verify insurance."),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fill(db_path: Path) -> None:
