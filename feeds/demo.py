@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from feeds.digest import run_digest
-from feeds.filters import FeedFilter, parse_filters
 from feeds.render import write_feed
 from feeds.smtp import OutboxSender
+from store.filters import FeedFilter, parse_filters
 from store.private import private_db_path
 from store.queries import open_public_read_only
 from store.subscribers import open_private_db, subscribe

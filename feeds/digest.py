@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 import sqlite_utils
 
-from feeds.filters import ROLES
 from feeds.present import Shown, show
 from feeds.render import public_url
 from feeds.smtp import Sender
 from scraper.timestamps import iso_utc
+from store.filters import ROLES
 from store.queries import matching_postings, open_public_read_only
 from store.subscribers import (
     Subscriber,
@@ -90,7 +90,7 @@ def is_due(subscriber: Subscriber, now: datetime) -> bool:
 
 
 def group_by_role(postings: list[Shown]) -> list[Group]:
-    """Groups in the order of feeds/data/filters.toml, each newest first."""
+    """Groups in the order of store/data/filters.toml, each newest first."""
     groups = []
     for role, label in ROLES.items():
         members = sorted((p for p in postings if p.role == role), key=lambda p: (p.published, p.id), reverse=True)

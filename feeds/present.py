@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from feeds.filters import ARRANGEMENTS, ROLES, SENIORITIES
+from store.filters import ARRANGEMENTS, ROLES, SENIORITIES
 
 _PERIOD_WORDS = {"hour": "an hour", "day": "a day", "week": "a week", "month": "a month", "year": "a year"}
 _HTML_TAGS = {"p", "br"}

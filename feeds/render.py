@@ -22,9 +22,9 @@ from urllib.parse import quote, urlencode
 
 import sqlite_utils
 
-from feeds.filters import FeedFilter
 from feeds.present import Shown, show
 from scraper.timestamps import iso_utc
+from store.filters import FeedFilter
 from store.queries import matching_postings
 
 FORMATS = {

@@ -1,6 +1,6 @@
 """Feeds over HTTP: the one function ``himjobs serve`` calls for ``/-/feeds/jobs.{atom,rss,json}``.
 
-Query parameters are the filters of ``feeds.filters`` (comma lists for several values) plus
+Query parameters are the filters of ``store.filters`` (comma lists for several values) plus
 ``limit``; parameters starting with ``_`` are left to the server. A bad filter is a 400 with a plain
 message naming the allowed values, so a typo never silently widens a feed to every job.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from feeds.filters import FilterError, parse_filters
 from feeds.render import DEFAULT_LIMIT, FORMATS, MAX_LIMIT, feed_page, render_feed
 from store.database import StoreError
+from store.filters import FilterError, parse_filters
 from store.queries import open_public_read_only
 
 PLAIN = "text/plain; charset=utf-8"

@@ -42,7 +42,7 @@ def _filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _filters(options: FilterOptions):
-    from feeds.filters import FilterError, parse_filters
+    from store.filters import FilterError, parse_filters
 
     try:
         return parse_filters({k: v for k, v in options.items() if v not in (None, ())})

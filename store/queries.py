@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
-from feeds.filters import ANNUALISE, FeedFilter
 from store.database import StoreError
+from store.filters import ANNUALISE, FeedFilter
 
 # A posted_at SQLite can read as a date; anything else (free text, an epoch number, which julianday()
 # would misread as a Julian day) falls back to first_seen.

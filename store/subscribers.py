@@ -1,7 +1,7 @@
 """Digest subscriptions and the digest log, kept in the private database (never served by Datasette).
 
 Tables:
-- ``subscribers``: ``email`` (unique, lower-cased), ``filters`` (JSON of ``feeds.filters.FeedFilter``),
+- ``subscribers``: ``email`` (unique, lower-cased), ``filters`` (JSON of ``store.filters.FeedFilter``),
   ``timezone`` (IANA name, default America/New_York: the seekers are in the US), ``hour`` (0–23, local,
   default 7), ``token`` (random, for one-click unsubscribe), ``created_at``, ``updated_at``, ``active``
   (0 after unsubscribing; the row and its log stay, so subscribing again never resends old postings),
@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlite_utils
 
-from feeds.filters import FeedFilter
 from scraper.errors import HimjobsError
 from store.database import StoreError, utc_now
+from store.filters import FeedFilter
 
 DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_HOUR = 7

@@ -20,11 +20,11 @@ from conftest import free_port
 from test_feeds import XSS_TITLE, build_jobs_db, labels, posting, store
 
 from feeds.digest import run_digest
-from feeds.filters import parse_filters
 from feeds.smtp import OutboxSender, SmtpSender
 from schedules.cli import main
 from scraper.errors import ConfigError
 from store.database import open_db
+from store.filters import parse_filters
 from store.subscribers import open_private_db, subscribe, unsubscribe
 
 NOW = datetime(2026, 11, 20, 13, 0, tzinfo=timezone.utc)  # 08:00 in New York

@@ -20,12 +20,12 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from feeds.filters import CREDENTIALS, STATES, FilterError, parse_filters
 from feeds.present import age_text, salary_text
 from feeds.render import entry_id, feed_page, render_feed, write_feed
 from feeds.web import feed_response
 from schedules.cli import main
 from store.database import open_db
+from store.filters import CREDENTIALS, STATES, FilterError, parse_filters
 from store.postings import to_row, upsert_postings
 from store.queries import matching_postings
 

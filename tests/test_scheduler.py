@@ -361,7 +361,7 @@ def test_the_digest_job_sends_due_digests_over_smtp_once_a_day(tmp_path: Path, m
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Sink
 
-    from feeds.filters import FeedFilter
+    from store.filters import FeedFilter
     from store.subscribers import open_private_db, subscribe
 
     class Inbox(Sink):

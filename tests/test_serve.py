@@ -21,9 +21,9 @@ import pytest
 import sqlite_utils
 from conftest import free_port
 
-from feeds.filters import parse_filters
 from store.database import open_db
 from store.duplicates import refresh_derived
+from store.filters import parse_filters
 from store.metadata import build_metadata, table_descriptions
 from store.postings import to_row, upsert_postings
 from store.private import private_db_path

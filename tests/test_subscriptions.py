@@ -10,8 +10,8 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from feeds.filters import parse_filters
 from schedules.cli import main
+from store.filters import parse_filters
 from store.subscribers import (
     SubscriptionError,
     list_subscribers,

@@ -1,6 +1,6 @@
 """What a seeker asks for: a validated combination of filters, shared by feeds, subscriptions and digests.
 
-Vocabulary: feeds/data/filters.toml (the label values of LABELS.md, credentials, US state codes, and the
+Vocabulary: store/data/filters.toml (the label values of LABELS.md, credentials, US state codes, and the
 factors that annualise a salary). Every multi-valued filter takes repeated values or a comma list;
 values within one filter are alternatives ("coder or technician"), different filters must all hold.
 """
