@@ -12,7 +12,8 @@ from html import escape
 from statistics import median, quantiles
 from typing import Any, Iterable, Mapping
 
-BLS_MEDIAN = 48780  # BLS median annual pay, medical records specialists (May 2023)
+from store.metadata import bls_median
+
 ROLE_COLOURS = {"technician": "#1f77b4", "coder": "#d62728", "registrar": "#2ca02c", "other": "#9a9a9a"}
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 40, 50
@@ -156,12 +157,13 @@ def salary_chart(rows: Iterable[Mapping[str, Any]]) -> str:
             f'<line x1="{cx - half:.1f}" x2="{cx + half:.1f}" y1="{y(mid):.1f}" y2="{y(mid):.1f}" stroke="#000" stroke-width="2"/>'
             f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(f"{role} ({len(values)})")}</text>'
         )
-    if BLS_MEDIAN <= top:
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(BLS_MEDIAN):.1f}" y2="{y(BLS_MEDIAN):.1f}" '
+    reference = bls_median()
+    if reference <= top:
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(reference):.1f}" y2="{y(reference):.1f}" '
                      f'stroke="#ff7f00" stroke-dasharray="6 4" stroke-width="2"/>'
                      f'<line x1="{WIDTH - RIGHT - 150}" x2="{WIDTH - RIGHT - 125}" y1="18" y2="18" stroke="#ff7f00" '
                      f'stroke-dasharray="6 4" stroke-width="2"/><text x="{WIDTH - RIGHT}" y="22" text-anchor="end" '
-                     f'fill="#c05f00">BLS median ${BLS_MEDIAN:,}</text>')
+                     f'fill="#c05f00">BLS median ${reference:,}</text>')
     return _svg(label, "".join(parts))
 
 

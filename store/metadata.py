@@ -25,6 +25,15 @@ def _raw() -> dict[str, Any]:
     return tomllib.loads(METADATA_FILE.read_text(encoding="utf-8"))
 
 
+def bls_median() -> int:
+    """BLS median annual pay for medical records specialists, the reference line of charts and queries."""
+    return int(_raw()["bls_median"])
+
+
+def _with_bls(text: str) -> str:
+    return text.replace("{bls_median:,}", f"{bls_median():,}").replace("{bls_median}", str(bls_median()))
+
+
 def table_descriptions() -> dict[str, dict[str, Any]]:
     """Per table or view: {"description": ..., "columns": {column: description}}."""
     return {name: {"description": t["description"], "columns": dict(t.get("columns", {}))}
@@ -41,7 +50,7 @@ def build_metadata(database_name: str) -> dict[str, Any]:
         if facets:
             table["facets"] = facets
         tables[name] = table
-    queries = {name: {"title": q["title"], "description": q["description"], "sql": q["sql"].strip()}
+    queries = {name: {"title": q["title"], "description": _with_bls(q["description"]), "sql": _with_bls(q["sql"].strip())}
                for name, q in raw["queries"].items()}
     links = " · ".join(
         f'<a href="{FEED_PATH.format(fmt=fmt)}?role=coder">{label} feed</a>'
@@ -57,7 +66,7 @@ def build_metadata(database_name: str) -> dict[str, Any]:
         "description_html": description_html,
         "license": raw["license"],
         "source": raw["source"],
-        "about": raw["about"],
+        "about": _with_bls(raw["about"]),
         "about_url": raw["about_url"],
         "databases": {database_name: {"tables": tables, "queries": queries}},
     }
