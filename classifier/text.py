@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from scraper.html import html_to_text, looks_like_html
+from scraper.posting import valid_text
 
 RULE_TEXT_CHARS = 20_000
 MODEL_TEXT_CHARS = 3_000
@@ -34,6 +35,7 @@ def clean_description(description: str | None) -> str:
     """Plain text of a description (HTML or text), boilerplate removed, capped at RULE_TEXT_CHARS."""
     if not description:
         return ""
+    description = valid_text(description)
     # Plain text without entities or carriage returns is used as given: html_to_text would only re-space it.
     plain = not looks_like_html(description) and "&" not in description and "\r" not in description
     text = description if plain else html_to_text(description)

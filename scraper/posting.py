@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_FIELDS = ("source", "external_id", "url", "title", "company", "location", "description", "description_html",
+                "remote_flag")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with lone surrogates (a JSON payload's stray "\\ud800" escape) replaced by U+FFFD: SQLite, UTF-8
+    feeds and e-mail cannot encode them."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 @dataclass
@@ -28,6 +45,12 @@ class Posting:
     posted_at: str | None = None
     remote_flag: str | None = None
     structured: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, valid_text(value))
 
     @property
     def id(self) -> str:

@@ -8,8 +8,13 @@ import json
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier import model as model_module
 from classifier.predict import InvalidPosting, label_postings, model_version
@@ -95,6 +100,13 @@ def test_html_only_postings_are_read(tmp_path: Path) -> None:
     assert result["arrangement"] == "remote"
 
 
+def test_lone_surrogates_in_a_record_do_not_stop_labelling() -> None:
+    # A record read from JSON with a stray "\ud800" escape crashed the description tokenizer (strict UTF-8).
+    record = json.loads('{"id": "x", "title": "Medical Coder \\ud800", "description": "This is a remote position. CPC required \\udfff."}')
+    [result] = label_postings([record])
+    assert (result["role"], result["arrangement"], result["credentials"]) == ("coder", "remote", ["CPC"])
+
+
 def test_a_record_without_title_is_refused() -> None:
     with pytest.raises(InvalidPosting, match="record 1"):
         label_postings([{"title": "Medical Coder"}, {"description": "no title"}])
@@ -150,29 +162,70 @@ def test_evaluate_command_prints_scores(tmp_path: Path) -> None:
         assert label in result.output
 
 
+def assert_same_matrix(fast: sp.csr_matrix, reference: sp.csr_matrix) -> None:
+    assert fast.dtype == reference.dtype and fast.shape == reference.shape
+    assert np.array_equal(fast.indptr, reference.indptr)
+    assert np.array_equal(fast.indices, reference.indices)
+    assert np.array_equal(fast.data, reference.data)
+
+
+# Text that trips tokenizers: Unicode and control whitespace (str.split splits at \x1c-\x1f, \x85, \xa0,
+# \u2003, \u3000, ...), the separators words() blanks, letters whose lowercase is ASCII (Kelvin sign) or longer
+# (İ), a Greek final sigma (lowercased by context), NUL, ligatures, emoji, and words longer than the 15 bytes of a
+# _Terms key.
+TRICKY = ["a", "B", "coder", "ICD-10", "e/m", "é", "É", "Σ", "ΑΣ", "K", "\u212a", "İ", "ß", "ﬁ", "🚀", "\x00",
+          "abcdefghijklmno", "abcdefghijklmnop", "Responsibilities", "x" * 40, " ", "  ", "\t", "\n", "\r\n",
+          "\x0b", "\x1c", "\x1f", "\x85", "\xa0", "\u2003", "\u2028", "\u3000", "\u2013", "\u2014", "\u2019",
+          "\u201c", "\u201d", "\u2022", ".", ",", "_", "'", "(", "100%"]
+tricky_text = st.lists(st.sampled_from(TRICKY), max_size=60).map("".join)
+
+
+def fitted(vectorizer: TfidfVectorizer, documents: list[str]) -> TfidfVectorizer:
+    return vectorizer.fit(documents + ["medical coder"])  # never an empty vocabulary
+
+
 def test_fast_description_transform_equals_sklearn_tfidf() -> None:
     # DescriptionWords replaces sklearn's per-word counting loop for speed; a drift (tokens, sublinear tf, idf,
     # norm, dtype) would silently feed the classifiers other features than they were trained on.
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     texts = [row["description"] for row in load_split("dev") if row.get("description")]
-    texts += ["", "Ça — “ICD-10” • CPC-A; e/m coding, 100% remote!"]
+    texts += ["", "Ça — “ICD-10” • CPC-A; e/m\xa0coding,\x1c100% remote!", "ΑΣ’Α \u212aelvin İİ\u3000x"]
     vectorizer = model_module.DescriptionWords(min_df=2, sublinear_tf=True, tokenizer=model_module.words,
                                                token_pattern=None, lowercase=False, dtype=np.float32)
     vectorizer.fit(texts[:150])
-    fast, reference = vectorizer.transform(texts), TfidfVectorizer.transform(vectorizer, texts)
-    assert fast.dtype == reference.dtype and fast.shape == reference.shape
-    assert abs(fast - reference).max() < 1e-6
-    assert model_module.words("Coder—ICD-10 “CPC-A” e/m, 5 yrs.") == ["coder", "icd-10", "cpc-a", "e/m", "5", "yrs"]
+    assert_same_matrix(vectorizer.transform(texts), TfidfVectorizer.transform(vectorizer, texts))
+    assert model_module.words("Coder—ICD-10 “CPC-A” e/m, 5 yrs.") == ["coder", "icd-10", "cpc-a", "e/m", "5",
+                                                                       "yrs"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(tricky_text, min_size=1, max_size=8))
+def test_fast_description_words_equal_sklearn_on_tricky_text(texts: list[str]) -> None:
+    vectorizer = fitted(model_module.DescriptionWords(sublinear_tf=True, tokenizer=model_module.words,
+                                                      token_pattern=None, lowercase=False, dtype=np.float32), texts)
+    assert_same_matrix(vectorizer.transform(texts), TfidfVectorizer.transform(vectorizer, texts))
+
+
+def test_words_split_at_no_whitespace_above_u3000() -> None:
+    # DescriptionWords blanks the UTF-8 of the whitespace up to U+3000 before splitting at ASCII spaces
+    assert not any(chr(c).isspace() for c in range(0x3001, 0x110000))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(tricky_text, min_size=1, max_size=8))
+def test_fast_title_transforms_equal_sklearn(titles: list[str]) -> None:
+    # feature_space()'s settings; ASCII titles' n-grams are sliced from one buffer, the others title by title
+    for vectorizer in (model_module.TitleWords(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32),
+                       model_module.TitleChars(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                               dtype=np.float32)):
+        fitted(vectorizer, titles)
+        other = titles + ["", " ", "Medical  Coder", "medical\tcoder ", "MEDICAL CODER II", "Ça—Médical Coder"]
+        assert_same_matrix(vectorizer.transform(other), TfidfVectorizer.transform(vectorizer, other))
 
 
 def test_batch_features_with_cached_titles_equal_the_feature_space() -> None:
     # classifier.batch_features keeps each distinct title's features across batches for speed; the matrix must
     # stay bit-identical to the fitted ColumnTransformer's (same values, column order and index order), or
     # probabilities and evidence would drift between the first and a repeated title.
-    import numpy as np
-
     from classifier.batch_features import transform
     from classifier.model import as_columns, get_model
 
@@ -182,8 +235,24 @@ def test_batch_features_with_cached_titles_equal_the_feature_space() -> None:
     texts = [(row.get("description") or "")[:3000] for row in rows] + ["Remote coder", "", ""]
     for start, end in ((0, 150), (100, len(titles)), (0, len(titles))):  # cold, partly cached, all cached
         reference = model.features.transform(as_columns(titles[start:end], texts[start:end])).tocsr()
-        matrix = transform(model, titles[start:end], texts[start:end])
-        assert matrix.shape == reference.shape and matrix.dtype == reference.dtype
-        assert np.array_equal(matrix.indptr, reference.indptr)
-        assert np.array_equal(matrix.indices, reference.indices)
-        assert np.array_equal(matrix.data, reference.data)
+        assert_same_matrix(transform(model, titles[start:end], texts[start:end]), reference)
+
+
+def test_probabilities_and_evidence_equal_the_classifiers() -> None:
+    # Scores computes every label's probabilities from one sparse product and ranks the evidence of the whole
+    # batch with numpy: both must equal predict_proba and top_ngrams exactly (confidences and phrases are stored).
+    from classifier.batch_features import transform
+    from classifier.model import Scores, get_model, top_ngrams
+
+    model = get_model()
+    rows = [row for split in ("dev", "test") for row in load_split(split)]
+    matrix = transform(model, [row["title"].strip() for row in rows] + [""],
+                       [(row.get("description") or "")[:3000] for row in rows] + [""])
+    scores = Scores(model, matrix)
+    for label, classifier in model.classifiers.items():
+        assert np.array_equal(scores.probabilities[label], classifier.predict_proba(matrix))
+        best = scores.probabilities[label].argmax(axis=1).tolist()
+        for row, class_index in enumerate(best):
+            for asked in (class_index, (class_index + 1) % len(classifier.classes_)):
+                assert scores.top_ngrams(label, row, asked) == top_ngrams(model, label, matrix, row, asked)
+        assert scores._evidence[label].tied  # rows whose top contributions tie were met (argsort decides)

@@ -116,3 +116,15 @@ def test_open_db_uses_wal_and_rejects_a_non_database(tmp_path):
     with pytest.raises(StoreError, match="cannot be used"):
         open_db(bad)
     assert bad.read_text().startswith("not a database")
+
+
+def test_a_stray_surrogate_escape_in_a_payload_is_stored_as_a_replacement_character(db):
+    # json.loads turns a stray "\ud800" escape into a lone surrogate, which SQLite cannot encode: one such posting
+    # used to fail the whole source's write.
+    from scraper.posting import Posting
+
+    raw = json.loads('{"title": "Coder \\ud800 II", "content": "Assign ICD-10 codes \\udfff."}')
+    item = Posting("valley", "9", "https://example.org/jobs/9", raw["title"], description=raw["content"])
+    upsert_postings(db, "valley", [to_row(item.to_dict(), labels())], now="2026-11-20T10:00:00Z", complete=True)
+    row = db["postings"].get("valley:9")
+    assert (row["title"], row["description"]) == ("Coder \ufffd II", "Assign ICD-10 codes \ufffd.")
