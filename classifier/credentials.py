@@ -14,6 +14,7 @@ older CTR filter on CTR and LABELS.md lists both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from classifier.requirement_cues import CueReader
 from classifier.vocab import DOCUMENT_SCAN, Doc, PhraseMatcher, load_csv, normalize
@@ -31,8 +32,7 @@ _ACRONYMS = PhraseMatcher(
 _NAMES = PhraseMatcher((row["alias"] for row in _ROWS if row["kind"] == "name"), scan=DOCUMENT_SCAN)
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):  # a tuple: made for every credential named, several per posting
     canonical: str
     start: int
     end: int
@@ -41,13 +41,14 @@ class Mention:
 
 def find_mentions(doc: Doc) -> list[Mention]:
     """Every credential named in the document, in order."""
-    out = [
-        Mention(_CANONICAL_OF[hit.key], hit.start, hit.end, hit.phrase)
-        for matcher in (_ACRONYMS, _NAMES)
-        for hit in matcher.find_all(doc)
-        if hit.key in _CANONICAL_OF
-    ]
-    out.sort(key=lambda m: m.start)
+    out: list[Mention] = []
+    for matcher in (_ACRONYMS, _NAMES):
+        for start, end in matcher.spans(doc):
+            hit = doc.hit(start, end)
+            if hit.key in _CANONICAL_OF:
+                out.append(Mention(_CANONICAL_OF[hit.key], start, end, hit.phrase))
+    if len(out) > 1:
+        out.sort(key=lambda m: m.start)
     return out
 
 

@@ -21,12 +21,13 @@ _MATCHER = PhraseMatcher((r["phrase"] for r in _ROWS), scan=DOCUMENT_SCAN)
 def extract_education(doc: Doc, reader: CueReader | None = None) -> tuple[str, str] | None:
     """The least formal required level and the phrase that names it, or None."""
     best: tuple[str, str] | None = None
-    for hit in _MATCHER.find_all(doc):
+    for start, end in _MATCHER.spans(doc):
+        hit = doc.hit(start, end)
         level = _LEVEL_OF.get(hit.key)
         if level is None:
             continue
         reader = reader or CueReader(doc)
-        strength, _ = reader.strength_at(hit.start, hit.end)
+        strength, _ = reader.strength_at(start, end)
         if strength in ("preferred", "ignore"):
             continue
         if best is None or _RANK[level] < _RANK[best[0]]:

@@ -27,6 +27,7 @@ _TEXT = PhraseMatcher((r["phrase"] for r in _ROWS if r["where"] == "text"), scan
 _BOILERPLATE_AFTER = re.compile(
     rb"[\s,/&]*(?:and\s+|or\s+)?(?:(?:full|part)[\s-]*time\s+)?"
     rb"(?:employees|staff|team\s*members|associates|workers|positions\s+available|status|benefits?|eligible)",
+    re.IGNORECASE,
 )
 
 
@@ -49,9 +50,10 @@ def employment_from_structured(value: Any) -> str | None:
 
 def employment_from_text(doc: Doc, *, title: bool) -> tuple[str, str] | None:
     """The first employment type the text states, with the matched phrase."""
-    for hit in (_TITLE if title else _TEXT).find_all(doc):
-        if _BOILERPLATE_AFTER.match(doc.low, hit.end):
+    for start, end in (_TITLE if title else _TEXT).spans(doc):
+        if _BOILERPLATE_AFTER.match(doc.raw, end):
             continue
+        hit = doc.hit(start, end)  # only the first phrase that counts is quoted
         found = _TYPE_OF.get(hit.key)
         if found:
             return found, hit.phrase

@@ -8,58 +8,86 @@ employment_type) win over the text. ``evidence`` names, for each fact found, the
 from ("title", "description", "structured" or "location") and the exact text matched.
 
 Speed: HTML descriptions are converted with scraper.html.html_to_text, which costs far more than
-the extraction itself; callers that already hold plain text should pass it.
+the extraction itself; callers that already hold plain text should pass it. Titles repeat across
+postings, so what a title states is worked out once per distinct title (TITLE_CACHE_SIZE titles
+are kept). The description is read through ``Doc.of`` (classifier/vocab.py), so a caller that
+read the same text just before (the label rules) shares its Doc and word scan.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from classifier.credentials import extract_credentials
+from classifier.credentials import CredentialFacts, extract_credentials
 from classifier.education import extract_education
 from classifier.employment import employment_from_structured, employment_from_text
 from classifier.location import find_remote_states, parse_location, remote_states_in_location
 from classifier.requirement_cues import CueReader
 from classifier.salary import Salary, find_salary, salary_from_structured
-from classifier.vocab import Doc
+from classifier.vocab import DOCUMENT_SCAN, Doc
 from scraper.html import html_to_text, looks_like_html
 
 Evidence = dict[str, dict[str, str]]
+TITLE_CACHE_SIZE = 4096  # distinct titles whose facts are kept (least recently used go first)
 
 
 def plain_text(description: str) -> str:
     """Plain text of a description given as text, HTML, or entity-escaped HTML (NHS, Greenhouse)."""
     if not description:
         return ""
-    # The "<" test is a fast scan that spares most plain texts the tag regex.
-    if ("<" in description and looks_like_html(description)) or "&lt;" in description:
+    # The "<" and "&" tests are fast scans that spare most plain texts the tag regex and the
+    # longer "&lt;" search.
+    if ("<" in description and looks_like_html(description)) or ("&" in description and "&lt;" in description):
         description = html_to_text(description)
         if looks_like_html(description):
             description = html_to_text(description)
     return description
 
 
-def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+class _TitleFacts(NamedTuple):
+    """What a title states (titles repeat across postings, so this is worked out once per title)."""
+
+    salary: Salary | None
+    credentials: CredentialFacts | None
+    employment: tuple[str, str] | None  # (employment type, phrase)
+    remote: tuple[tuple[str, ...], str] | None  # (states, phrase)
 
 
-def _salary(title: Doc, text: Doc, structured: dict[str, Any], evidence: Evidence) -> Salary | None:
-    found = salary_from_structured(structured)
+@lru_cache(maxsize=TITLE_CACHE_SIZE)
+def _title_facts(title: str) -> _TitleFacts:
+    doc = Doc.of(title)
+    salary = find_salary(doc)
+    # Credentials, employment types and remote-eligibility phrases all begin with a word of the
+    # document scan: a title without one states none of them.
+    if not DOCUMENT_SCAN.find(doc):
+        return _TitleFacts(salary, None, None, None)
+    remote = find_remote_states(doc)
+    return _TitleFacts(
+        salary,
+        extract_credentials(doc),
+        employment_from_text(doc, title=True),
+        (tuple(remote[0]), remote[1]) if remote else None,
+    )
+
+
+def _salary(title: _TitleFacts, text: Doc, structured: dict[str, Any], evidence: Evidence) -> Salary | None:
+    found = salary_from_structured(structured) if structured else None
     if found is not None:
         evidence["salary"] = {"field": "structured", "phrase": found.phrase}
         return found
-    for field, source in (("description", text), ("title", title)):
-        found = find_salary(source)
+    for field, found in (("description", find_salary(text)), ("title", title.salary)):
         if found is not None:
             evidence["salary"] = {"field": field, "phrase": found.phrase}
             return found
     return None
 
 
-def _credentials(title: Doc, text: Doc, text_reader: CueReader, evidence: Evidence) -> dict[str, list[str]]:
+def _credentials(title: _TitleFacts, text: Doc, text_reader: CueReader, evidence: Evidence) -> dict[str, list[str]]:
     status: dict[str, str] = {}
-    for field, source, reader in (("title", title, None), ("description", text, text_reader)):
-        facts = extract_credentials(source, reader)
+    for field, facts in (("title", title.credentials), ("description", extract_credentials(text, text_reader))):
+        if facts is None:
+            continue
         for name in facts.credentials:
             status.setdefault(name, "")
         for name in facts.preferred:
@@ -69,6 +97,8 @@ def _credentials(title: Doc, text: Doc, text_reader: CueReader, evidence: Eviden
             status[name] = "required"
         for key, phrase in facts.evidence.items():
             evidence.setdefault(key, {"field": field, "phrase": phrase})
+    if not status:
+        return {"credentials": [], "credentials_required": [], "credentials_preferred": []}
     return {
         "credentials": sorted(status),
         "credentials_required": sorted(n for n, s in status.items() if s == "required"),
@@ -76,35 +106,36 @@ def _credentials(title: Doc, text: Doc, text_reader: CueReader, evidence: Eviden
     }
 
 
-def _employment(title: Doc, text: Doc, structured: dict[str, Any], evidence: Evidence) -> str | None:
+def _employment(title: _TitleFacts, text: Doc, structured: dict[str, Any], evidence: Evidence) -> str | None:
     raw = structured.get("employment_type")
-    found = employment_from_structured(raw)
+    found = employment_from_structured(raw) if raw is not None else None
     if found is not None:
         evidence["employment_type"] = {"field": "structured", "phrase": str(raw)}
         return found
-    for field, source, is_title in (("title", title, True), ("description", text, False)):
-        hit = employment_from_text(source, title=is_title)
-        if hit is not None:
-            evidence["employment_type"] = {"field": field, "phrase": hit[1]}
-            return hit[0]
+    field, hit = "title", title.employment
+    if hit is None:
+        field, hit = "description", employment_from_text(text, title=False)
+    if hit is not None:
+        evidence["employment_type"] = {"field": field, "phrase": hit[1]}
+        return hit[0]
     return None
 
 
 def _extract(title: str, description: str, location: str, structured: dict[str, Any]) -> dict[str, Any]:
     text = Doc.of(plain_text(description))
-    title_doc = Doc.of(title)
+    title_facts = _title_facts(title)
     reader = CueReader(text)
     evidence: Evidence = {}
     result: dict[str, Any] = {}
 
-    salary = _salary(title_doc, text, structured, evidence)
+    salary = _salary(title_facts, text, structured, evidence)
     result["salary_min"] = salary.minimum if salary else None
     result["salary_max"] = salary.maximum if salary else None
     result["salary_period"] = salary.period if salary else None
     result["salary_currency"] = salary.currency if salary else None
 
-    result.update(_credentials(title_doc, text, reader, evidence))
-    result["employment_type"] = _employment(title_doc, text, structured, evidence)
+    result.update(_credentials(title_facts, text, reader, evidence))
+    result["employment_type"] = _employment(title_facts, text, structured, evidence)
 
     education = extract_education(text, reader)
     result["education"] = education[0] if education else None
@@ -120,8 +151,8 @@ def _extract(title: str, description: str, location: str, structured: dict[str, 
                 evidence[key] = {"field": "location", "phrase": place.phrase}
 
     field, remote = "location", remote_states_in_location(location)
-    if remote is None:
-        field, remote = "title", find_remote_states(title_doc)
+    if remote is None and title_facts.remote is not None:
+        field, remote = "title", (list(title_facts.remote[0]), title_facts.remote[1])
     if remote is None:
         field, remote = "description", find_remote_states(text)
     result["remote_states"] = remote[0] if remote else []
@@ -135,8 +166,8 @@ def _extract(title: str, description: str, location: str, structured: dict[str, 
 def extract(title: str, description: str, *, location: str = "", structured: dict | None = None) -> dict[str, Any]:
     """Facts a seeker filters on, from one posting; see the module docstring for the keys."""
     return _extract(
-        _as_text(title),
-        _as_text(description),
-        _as_text(location),
+        title if isinstance(title, str) else "",
+        description if isinstance(description, str) else "",
+        location if isinstance(location, str) else "",
         structured if isinstance(structured, dict) else {},
     )

@@ -33,12 +33,21 @@ _NOT_A_CITY = re.compile(
     r"\d+\s+locations|united\s+states(?:\s+of\s+america)?|usa?|u\.s\.a?\.?|us\s+remote|nationwide|virtual|telework)$",
     re.IGNORECASE,
 )
+_RESIDE = r"\s+(?:currently\s+)?(?:reside|live|be\s+located|be\s+based|be\s+a\s+resident)\s+(?:in|within|of)"
+_LOCATED_IN = r"\s+(?:located|residing|living|based)\s+in"
+_IN_OR_FROM = r"\s+(?:in|from)"
+_STATES_ARE = r"\s+states\s*(?:include|are)?:?"
+# Alternatives are grouped by their first letter, each group behind that literal letter: re then
+# tries a window only at the bytes that can start a trigger, and at each one only the group of
+# its letter (with the alternation behind a group, it would try all of it at every byte).
 _REMOTE_TRIGGER_SRC = (
-    r"(?:(?:must|should|will\s+need\s+to|need\s+to)\s+(?:currently\s+)?(?:reside|live|be\s+located|be\s+based|be\s+a\s+resident)"
-    r"\s+(?:in|within|of)|open\s+(?:only\s+)?to\s+(?:candidates\s+|applicants\s+)?(?:residing\s+in|residents\s+of|located\s+in|living\s+in|based\s+in)"
-    r"|(?:candidates|applicants|residents)\s+(?:located|residing|living|based)\s+in|residents\s+of"
-    r"|(?:only\s+)?(?:hiring|accepting\s+applicants|accepting\s+applications)\s+(?:in|from)"
-    r"|(?:eligible|approved|permitted)\s+states\s*(?:include|are)?:?|the\s+following\s+states:?)"
+    rf"m(?:ust{_RESIDE})|s(?:hould{_RESIDE})|w(?:ill\s+need\s+to{_RESIDE})|n(?:eed\s+to{_RESIDE})"
+    r"|o(?:pen\s+(?:only\s+)?to\s+(?:candidates\s+|applicants\s+)?(?:residing\s+in|residents\s+of|located\s+in|living\s+in|based\s+in)"
+    rf"|nly\s+(?:hiring|accepting\s+applicants|accepting\s+applications){_IN_OR_FROM})"
+    rf"|c(?:andidates{_LOCATED_IN})"
+    rf"|a(?:pplicants{_LOCATED_IN}|ccepting\s+applicants{_IN_OR_FROM}|ccepting\s+applications{_IN_OR_FROM}|pproved{_STATES_ARE})"
+    rf"|r(?:esidents{_LOCATED_IN}|esidents\s+of)|h(?:iring{_IN_OR_FROM})|e(?:ligible{_STATES_ARE})"
+    rf"|p(?:ermitted{_STATES_ARE})|t(?:he\s+following\s+states:?)"
 )
 _REMOTE_TRIGGER = re.compile(_REMOTE_TRIGGER_SRC, re.IGNORECASE)
 _REMOTE_TRIGGER_LOW = re.compile(_REMOTE_TRIGGER_SRC.encode())
@@ -111,25 +120,29 @@ def parse_location(location: str) -> Place | None:
 
 def find_remote_states(doc: Doc) -> tuple[list[str], str] | None:
     """States a remote job is limited to, from "must reside in TX, FL, GA"-style phrases."""
-    triggers: list[re.Match[bytes]] = []
     found = DOCUMENT_SCAN.find(doc)
+    if not found or found.keys().isdisjoint(_REMOTE_GATES):
+        return None
+    triggers: list[tuple[int, int]] = []
     for gate in _REMOTE_GATES:
         for at in found.get(gate, ()):
-            # Triggers are short: look for one only around each place a gate word occurs.
-            m = _REMOTE_TRIGGER_LOW.search(doc.low, max(0, at - _TRIGGER_REACH), at + len(gate) + _TRIGGER_REACH)
-            if m and not _EXCEPT_BEFORE.search(doc.low, max(0, m.start() - _TRIGGER_REACH), m.start()):
-                triggers.append(m)
-    for trigger in sorted(triggers, key=lambda t: t.start()):
+            # Triggers are short: look for one only around each place a gate word occurs (in that
+            # window lower-cased, which spares lower-casing the whole text).
+            lo = max(0, at - _TRIGGER_REACH)
+            m = _REMOTE_TRIGGER_LOW.search(doc.raw[lo : at + len(gate) + _TRIGGER_REACH].lower())
+            if m and not _EXCEPT_BEFORE.search(doc.low, max(0, lo + m.start() - _TRIGGER_REACH), lo + m.start()):
+                triggers.append((lo + m.start(), lo + m.end()))
+    for trigger_start, trigger_end in sorted(triggers, key=lambda t: t[0]):
         states: list[str] = []
-        last = trigger.end()
-        window_end = min(len(doc.raw), trigger.end() + _REMOTE_WINDOW)
+        last = trigger_end
+        window_end = min(len(doc.raw), trigger_end + _REMOTE_WINDOW)
         while (m := _next_state(doc.raw, last, window_end)) is not None:
             name = m.group("name")
             code = m.group("code").decode() if name is None else _BY_NAME[re.sub(r"\s+", " ", name.decode().lower())]
             states.append(code)
             last = m.end()
         if states:
-            return sorted(set(states)), doc.phrase(trigger.start(), last)
+            return sorted(set(states)), doc.phrase(trigger_start, last)
     return None
 
 

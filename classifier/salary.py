@@ -68,8 +68,9 @@ _MONEY_RE = re.compile(
 # Where a money expression may be: at a currency symbol, found by its last byte (a one-byte find
 # is several times faster than a two- or three-byte one), or at a currency code that begins a word
 # and is followed by a number (found by the document's word scan; codes count only in capitals).
-_SYMBOLS = tuple(symbol.encode() for symbol in _CURRENCY_SYMBOLS)
-_CODE_GATES = (b"usd", b"cad", b"gbp", b"eur", b"aud", b"inr")
+# Each symbol as (its last byte, the symbol, the offset of that byte); each code gate -> the code.
+_SYMBOL_ENDS = tuple((s.encode()[-1:], s.encode(), len(s.encode()) - 1) for s in _CURRENCY_SYMBOLS)
+_CODE_GATES = {gate: gate.upper() for gate in (b"usd", b"cad", b"gbp", b"eur", b"aud", b"inr")}
 for _gate in _CODE_GATES:
     DOCUMENT_SCAN.add(_gate, follow=b"0123456789")
 # The first bytes a money expression can start with (a symbol's or a code's).
@@ -182,18 +183,20 @@ def _candidate(doc: Doc, m: re.Match[bytes]) -> tuple[int, Salary] | None:
 def _anchor_positions(doc: Doc) -> list[int]:
     raw = doc.raw
     positions: list[int] = []
-    for symbol in _SYMBOLS:
-        last = len(symbol) - 1
-        at = raw.find(symbol[last:])
+    for last_byte, symbol, last in _SYMBOL_ENDS:
+        if last_byte not in raw:  # most texts name no currency ("in" is cheaper than find's arguments)
+            continue
+        at = raw.find(last_byte)
         while at >= 0:
             if at >= last and raw.startswith(symbol, at - last):
                 positions.append(at - last)
-            at = raw.find(symbol[last:], at + 1)
+            at = raw.find(last_byte, at + 1)
     found = DOCUMENT_SCAN.find(doc)
-    for gate in _CODE_GATES:
-        for at in found.get(gate, ()):
-            if raw.startswith(gate.upper(), at):
-                positions.append(at)
+    if found and not found.keys().isdisjoint(_CODE_GATES):
+        for gate, code in _CODE_GATES.items():
+            for at in found.get(gate, ()):
+                if raw.startswith(code, at):
+                    positions.append(at)
     positions.sort()
     return positions
 

@@ -2,22 +2,28 @@
 
 Speed matters here (the classifier labels thousands of postings a second), and Python's ``re``
 spends tens of nanoseconds at every place it tries a pattern, so a text must not be scanned once
-per phrase. Text is searched as UTF-8 bytes (``Doc``: original case and ASCII-lower-cased, same
-offsets). Phrases are grouped by their first word (the gate), and a ``WordScan`` finds where any
-gate of many vocabularies begins a word in ONE regex pass (a trie of the gates, run over a copy
-of the text in which every byte that is no letter or digit is a space, so a word start is "a
-space, then the word"); each group's own pattern is then tried only at those places.
+per phrase. Text is searched as UTF-8 bytes (``Doc``: original case, and ASCII-lower-cased made
+only on demand; same offsets). Phrases are grouped by their first word (the gate), and a
+``WordScan`` finds where any gate of many vocabularies begins a word in ONE regex pass (a trie of
+the gates, run over a copy of the text in which every letter is lower case and every byte that
+is no letter or digit is a space, so a word start is "a space, then the word"); each group's own
+pattern is then tried only at those places, on the original bytes (case-insensitively unless
+the phrase is an acronym). That pass costs about as much as the rest of an extraction: ``re``
+tries the trie at every space, walking its first letters one by one, and no cheaper stand-in was
+found (splitting into words, title-casing, bit tricks and byte-class searches all cost more).
 ``DOCUMENT_SCAN`` is the pass shared by every vocabulary searched in whole titles and
 descriptions (credentials, education, employment type, remote-eligibility triggers, currency
-codes); a ``Doc`` keeps its result. Requirement cues have their own scan, run only over the
-clauses and header lines around a credential or degree.
+codes); a ``Doc`` keeps its result, and ``Doc.of`` hands the same Doc to every reader of a
+recent text, so other modules that register gates in DOCUMENT_SCAN (the label rules) share the
+pass. Requirement cues have their own scan, run only over the clauses and header lines around a
+credential or degree.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -25,12 +31,18 @@ from typing import NamedTuple
 
 DATA_DIR = Path(__file__).parent / "data"
 
-# Separators a posting may put between the words of a phrase: spaces, hyphens, en/em dashes.
-SEP = "(?:\\s|-|\u2010|\u2011|\u2013|\u2014)*"
-APOSTROPHE = "(?:'|\u2019)?"
+# Separators a posting may put between the words of a phrase: spaces, hyphens, en/em dashes (SEP:
+# any number, SEP_1: at least one). They are written so that re repeats a group, which costs an
+# allocation, only where a Unicode dash occurs: an ASCII run, then, at a dash, any mix. Likewise
+# the optional apostrophe is an alternation with an empty branch rather than "(...)?".
+_DASH = "(?:\u2010|\u2011|\u2013|\u2014)"
+_DASH_ON = f"{_DASH}(?:[\\s-]|{_DASH})*"
+SEP = f"[\\s-]*(?:{_DASH_ON}|)"
+SEP_1 = f"(?:[\\s-]+(?:{_DASH_ON}|)|{_DASH_ON})"
+APOSTROPHE = "(?:'|\u2019|)"
 _ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
-# Lower-cased text to "words" text: letters and digits stay, every other byte becomes a space.
-_TO_WORDS = bytes(c if c in _ALNUM else 0x20 for c in range(256))
+# Text to "words" text: letters lower-cased, digits kept, every other byte a space.
+_TO_WORDS = bytes(c if c in _ALNUM else c + 32 if 65 <= c <= 90 else 0x20 for c in range(256))
 
 
 def load_csv(name: str) -> list[dict[str, str]]:
@@ -43,14 +55,14 @@ def normalize(phrase: str) -> str:
     return re.sub(r"[^a-z0-9]", "", phrase.lower())
 
 
-_NOT_ALNUM = bytes(c for c in range(256) if c not in _ALNUM)
+_NOT_ALNUM = bytes(c for c in range(256) if c not in _ALNUM and not 65 <= c <= 90)
 
 
 @lru_cache(maxsize=4096)
-def _key(matched_low: bytes) -> str:
-    """normalize() of a matched phrase, from its lower-cased bytes (a matched phrase is ASCII
-    words and separators; cached, as the same few phrases recur in posting after posting)."""
-    return matched_low.translate(None, _NOT_ALNUM).decode()
+def _key(matched: bytes) -> str:
+    """normalize() of a matched phrase, from its bytes (a matched phrase is ASCII words and
+    separators; cached, as the same few phrases recur in posting after posting)."""
+    return matched.translate(_TO_WORDS, _NOT_ALNUM).decode()
 
 
 def _word_pattern(word: str) -> str:
@@ -70,31 +82,55 @@ def is_cased(phrase: str) -> bool:
 
 class Doc:
     """One text as UTF-8 bytes: ``raw`` in its own case and ``low`` with ASCII lower-cased, at the
-    same offsets (so a match found case-insensitively in ``low`` is quoted from ``raw``)."""
+    same offsets (``low`` and ``words`` are made on first use; the vocabularies match ``raw``,
+    case-insensitively where they ignore case, so most texts never need ``low``).
 
-    __slots__ = ("text", "raw", "low", "_words", "_gates")
+    ``Doc.of(text)`` returns the Doc it made for an equal text among its last few calls, so the
+    label rules and extraction of one posting share one Doc and the word scans kept on it."""
+
+    __slots__ = ("_gates", "_low", "_words", "raw", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.raw = text.encode("utf-8", "surrogatepass")
-        self.low = self.raw.lower()
+        self._low: bytes | None = None
         self._words: bytes | None = None
-        self._gates: dict[WordScan, dict[bytes, list[int]]] = {}
+        self._gates: dict[_CompiledScan, dict[bytes, list[int]]] = {}
 
     @classmethod
     def of(cls, text: str) -> Doc:
-        return cls(text)
+        for doc in _RECENT:
+            if doc.text is text or doc.text == text:
+                return doc
+        doc = cls(text)
+        _RECENT.append(doc)
+        return doc
+
+    @property
+    def low(self) -> bytes:
+        if self._low is None:
+            self._low = self.raw.lower()
+        return self._low
 
     @property
     def words(self) -> bytes:
         """A space, then ``low`` with every byte but letters and digits as a space: the byte at
         ``i + 1`` is the byte at ``i`` of the text, and a word starts where a space precedes it."""
         if self._words is None:
-            self._words = b" " + self.low.translate(_TO_WORDS)
+            self._words = b" " + self.raw.translate(_TO_WORDS)
         return self._words
 
     def phrase(self, start: int, end: int) -> str:
         return self.raw[start:end].decode("utf-8", "replace").strip()
+
+    def hit(self, start: int, end: int) -> Hit:
+        """The vocabulary match at ``raw[start:end]``."""
+        return Hit(start, end, _key(self.raw[start:end]), self.phrase(start, end))
+
+
+# Doc.of's memory: the last four texts, so a posting's title and description, read by the rules
+# and then by extraction, are made into Docs (and scanned) once.
+_RECENT: deque[Doc] = deque(maxlen=4)
 
 
 class WordScan:
@@ -125,49 +161,61 @@ class WordScan:
             for byte in gate:
                 node = node.setdefault(byte, {})
             node[None] = gate
+        ends: list[bytes] = []  # the gate whose empty group is group number i + 1
 
         def alternatives(node: dict) -> str:
             # Longer gates first: the pass reports the longest gate at a place, and the shorter
-            # ones that are its prefixes are looked up in ``prefixes``.
+            # ones that are its prefixes are looked up in ``prefixes``. Each gate ends in an empty
+            # group, so Match.lastindex names it without copying the matched bytes.
             alts = [re.escape(chr(b)) + alternatives(node[b]) for b in sorted(k for k in node if k is not None)]
             if None in node:
+                ends.append(node[None])
                 follow = self._follow[node[None]]
-                alts.append("" if follow is None else "(?![" + "".join(chr(c) for c in _ALNUM if c not in follow) + "])")
+                alts.append("()" if follow is None else "()(?![" + "".join(chr(c) for c in _ALNUM if c not in follow) + "])")
             return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
-        return _CompiledScan(
-            # Over Doc.words, each try starts at a space, which re finds with its fast literal
-            # loop (a leading byte class such as [^a-z0-9] costs some eighty instructions a byte).
-            re.compile((" (" + alternatives(trie) + ")").encode()),
-            {gate: tuple(g for g in self._follow if gate.startswith(g)) for gate in self._follow},
-        )
+        # Over Doc.words, each try starts at a space, which re finds with its fast literal loop (a
+        # leading byte class such as [^a-z0-9] costs some eighty instructions a byte).
+        pattern = re.compile((" " + alternatives(trie)).encode())
+        prefixes = tuple(tuple(g for g in self._follow if gate.startswith(g)) for gate in ends)
+        return _CompiledScan(pattern, ((), *prefixes))  # group numbers start at 1
 
     def find(self, doc: Doc, start: int = 0, end: int | None = None) -> dict[bytes, list[int]]:
         """Gate -> byte offsets where it begins a word in ``doc.raw[start:end]`` (the whole
         document's answer is kept on the Doc)."""
-        whole = start == 0 and end is None
-        if whole and self in doc._gates:
-            return doc._gates[self]
         if self._compiled is None:
             self._compiled = self._compile()
-        scan = self._compiled
+        compiled = self._compiled
+        whole = start == 0 and end is None
+        if whole:
+            kept = doc._gates.get(compiled)
+            if kept is not None:
+                return kept
+        after_space, prefixes = compiled.after_space, compiled.prefixes
         words = doc.words
         found: dict[bytes, list[int]] = {}
-        for m in scan.after_space.finditer(words, start, len(words) if end is None else end + 1):
+        for m in after_space.finditer(words, start, len(words) if end is None else end + 1):
             at = m.start()  # the space before a word sits at the word's own offset in the text
-            for gate in scan.prefixes[m.group(1)]:
+            for gate in prefixes[m.lastindex]:  # type: ignore[index]  # every match closes one group
                 if gate in found:
                     found[gate].append(at)
                 else:
                     found[gate] = [at]
         if whole:
-            doc._gates[self] = found
+            doc._gates[compiled] = found
         return found
 
 
-class _CompiledScan(NamedTuple):
-    after_space: re.Pattern[bytes]
-    prefixes: dict[bytes, tuple[bytes, ...]]  # gate -> the gates it starts with, itself included
+class _CompiledScan:
+    """A WordScan's gates as compiled; a Doc keeps whole-document results per compilation, so a
+    gate added later (which compiles anew) is never missing from a kept result."""
+
+    __slots__ = ("after_space", "prefixes")
+
+    def __init__(self, after_space: re.Pattern[bytes], prefixes: tuple[tuple[bytes, ...], ...]) -> None:
+        self.after_space = after_space
+        # Group number -> the gates the gate ending in that group starts with, itself included.
+        self.prefixes = prefixes
 
 
 # The pass over whole titles and descriptions, shared by the credential, education, employment,
@@ -205,43 +253,54 @@ class PhraseMatcher:
             if not first.isascii() or not first.isalnum():
                 raise ValueError(f"phrase {phrase!r} must start with a plain word")
             groups[(cased, first)].append(words)
-        self._groups: dict[bytes, list[tuple[bool, re.Pattern[bytes]]]] = defaultdict(list)
+        self._groups: dict[bytes, list[re.Pattern[bytes]]] = {}
         for (cased, first), members in groups.items():
             # Acronym parts must be separated ("CCS-P", not the cloud-security "CCSP").
-            sep = SEP.replace(")*", ")+") if cased else SEP
+            sep = SEP_1 if cased else SEP
             alternatives = [
                 _word_pattern(words[0][len(first) :]) + "".join(sep + _word_pattern(w) for w in words[1:])
                 for words in sorted(members, key=lambda ws: -len(" ".join(ws)))
             ]
             src = re.escape(first) + "(?:" + "|".join(alternatives) + ")(?![A-Za-z0-9])" + tail
             gate = first.lower().encode()
-            self._groups[gate].append((cased, re.compile(src.encode("utf-8"))))
+            flags = 0 if cased else re.IGNORECASE
+            self._groups.setdefault(gate, []).append(re.compile(src.encode("utf-8"), flags))
             self._scan.add(gate, _follow_letters(first, members, cased))
 
-    def find_all(self, doc: Doc, start: int = 0, end: int | None = None) -> list[Hit]:
-        """Hits within ``doc.raw[start:end]`` in text order; overlapping hits keep the one that
-        starts first, then the longest."""
-        found = self._scan.find(doc, start, end)
-        if not found:
-            return []
+    def spans(self, doc: Doc, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+        """(start, end) of each hit within ``doc.raw[start:end]`` in text order; overlapping hits
+        keep the one that starts first, then the longest."""
+        # The whole document's scan is usually kept on the Doc already.
+        found = doc._gates.get(self._scan._compiled) if start == 0 and end is None else None
+        if found is None:
+            found = self._scan.find(doc, start, end)
         spans: list[tuple[int, int]] = []
-        stop = len(doc.raw) if end is None else end
-        for gate in found.keys() & self._groups.keys():
-            positions = found[gate]
-            for cased, pattern in self._groups[gate]:
-                hay = doc.raw if cased else doc.low
+        raw = doc.raw
+        stop = len(raw) if end is None else end
+        groups = self._groups
+        for gate, positions in found.items():
+            patterns = groups.get(gate)
+            if patterns is None:
+                continue
+            for pattern in patterns:
                 for at in positions:
-                    m = pattern.match(hay, at, stop)
+                    m = pattern.match(raw, at, stop)
                     if m is not None:
                         spans.append((at, -m.end()))
+        if not spans:
+            return spans
         spans.sort()
-        hits: list[Hit] = []
+        kept: list[tuple[int, int]] = []
         last_end = -1
         for at, neg_end in spans:
             if at >= last_end:
                 last_end = -neg_end
-                hits.append(Hit(at, last_end, _key(doc.low[at:last_end]), doc.phrase(at, last_end)))
-        return hits
+                kept.append((at, last_end))
+        return kept
+
+    def find_all(self, doc: Doc, start: int = 0, end: int | None = None) -> list[Hit]:
+        """The hits of ``spans``."""
+        return [doc.hit(at, stop) for at, stop in self.spans(doc, start, end)]
 
 
 def _follow_letters(first: str, members: list[list[str]], cased: bool) -> set[int]:

@@ -312,3 +312,28 @@ def test_word_scan_finds_what_a_naive_search_finds(text: str) -> None:
     start, end = len(doc.low) // 3, 2 * len(doc.low) // 3
     inside = {g: [p for p in ps if p >= start] for g, ps in _naive_gate_positions(doc.low[:end]).items()}
     assert scan.find(doc, start, end) == {g: ps for g, ps in inside.items() if ps}
+
+
+def test_doc_of_hands_out_one_doc_per_recent_text() -> None:
+    """The label rules and extraction of a posting read its text through Doc.of and share one Doc."""
+    from classifier.vocab import DOCUMENT_SCAN, Doc
+
+    text = "Remote Coding Specialist: CPC required; must reside in TX."
+    doc = Doc.of(text)
+    assert Doc.of(text) is doc
+    assert Doc.of("".join([text[:10], text[10:]])) is doc  # an equal string, not the same object
+    assert DOCUMENT_SCAN.find(Doc.of(text)) is DOCUMENT_SCAN.find(doc)  # the scan is kept on it
+    for other in ("a", "b", "c", "d"):
+        Doc.of(other)
+    assert Doc.of(text) is not doc  # only the last few texts are remembered
+
+
+def test_word_scan_result_kept_on_a_doc_includes_gates_added_later() -> None:
+    from classifier.vocab import Doc, WordScan
+
+    scan = WordScan()
+    scan.add(b"cpc", ())
+    doc = Doc("CPC or CCS required")
+    assert scan.find(doc) == {b"cpc": [0]}
+    scan.add(b"ccs", ())
+    assert scan.find(doc) == {b"cpc": [0], b"ccs": [7]}
