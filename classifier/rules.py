@@ -6,15 +6,14 @@ in lower case and matched against the lower-cased ``title``, ``description``, ``
 where they are precise; when none fires, the caller falls back to the statistical model.
 
 Speed: the patterns of one table and field are compiled into one alternation behind a lookahead on the
-characters a match can start with (classifier/first_chars.py; the row of a match is identified afterwards,
-not by a named group per row), and a long description is
-only scanned in windows around the row's ``keywords`` (lower-case literals, ``|``-separated; every match of
-the pattern contains one of them, where it begins a word), found for all rows at once by one regex pass over a
-copy of the text in which every byte but a letter is a space (so a keyword start is "a space, then the keyword",
-which re finds with its fast literal search, and "5years" still has "years" begin a word). Settings: WINDOW
-(characters each side of a keyword),
-MAX_REQUIRED_YEARS (larger year counts are read as the employer's history, not a requirement),
-TITLE_CACHE_SIZE (distinct titles whose hits are kept per table; emptied when full).
+characters a match can start with (classifier/first_chars.py; the row of a match is identified afterwards, not
+by a named group per row). A long description is only scanned in windows around the rows' ``keywords``
+(lower-case literals, ``|``-separated; every match of the row contains one of them where it begins a word),
+which KeywordScan finds for every table in one pass.
+
+Settings: WINDOW (characters each side of a keyword), MAX_REQUIRED_YEARS (larger year counts are read as the
+employer's history, not a requirement), TITLE_CACHE_SIZE (distinct titles whose hits are kept per table;
+emptied when full).
 """
 
 from __future__ import annotations
@@ -209,8 +208,7 @@ class KeywordScan:
             gate = keyword.encode("latin-1", "replace").translate(_LETTER_BYTES).strip()
             if not gate:
                 raise ValueError(f"keyword {keyword!r} must contain a letter")
-            if self._gates.setdefault(keyword, gate) != gate:
-                raise AssertionError(keyword)
+            self._gates[keyword] = gate
         self._compiled = None
         self._found.clear()
 

@@ -347,3 +347,14 @@ def test_repeated_titles_give_the_same_hits_and_a_callers_list_is_its_own() -> N
     again = table.hits("title", "Senior Medical Coder II")
     assert [(h.label, h.phrase) for h in again] == [("senior", "Senior"), ("mid", "II")]
     assert rules.seniority_rule("Senior Medical Coder II", "").label == "senior"
+
+
+def test_keywords_are_found_where_they_begin_a_word_even_glued_to_a_number() -> None:
+    # Windows come from keyword starts found in one pass over a letters-only copy of the text: "5years" must
+    # still count ("5years of experience" matches the years rule), "on-site" is found as written or with a
+    # space, and a keyword inside a longer word ("biweekly") opens no window.
+    scan = rules.KeywordScan()
+    scan.add({"year", "on-site", "week"})
+    text = "5years of on-site work, on site weekly; biweekly pay"
+    found = scan.find(text)
+    assert found == {"year": [1], "on-site": [10, 24], "week": [32]}
