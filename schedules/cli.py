@@ -13,8 +13,10 @@ def main() -> None:
 
 
 # Each module below registers its commands on `main` when imported (one line per module).
-from schedules import cli_crawl  # noqa: E402,F401
-from schedules import cli_serve  # noqa: E402,F401
-from schedules import cli_delivery  # noqa: E402,F401
-from schedules import cli_classifier  # noqa: E402,F401
-from schedules import cli_schedule  # noqa: E402,F401
+from schedules import (
+    cli_classifier,  # noqa: E402,F401
+    cli_crawl,  # noqa: E402,F401
+    cli_delivery,  # noqa: E402,F401
+    cli_schedule,  # noqa: E402,F401
+    cli_serve,  # noqa: E402,F401
+)

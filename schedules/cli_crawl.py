@@ -24,12 +24,11 @@ def crawl(config_path: str | None, db_path: str, sources: tuple[str, ...]) -> No
 
     Exits 1 when a source failed; the others are still crawled and stored.
     """
+    from schedules.jobs import source_lock
     from schedules.pipeline import crawl as run_crawl
+    from schedules.pipeline import select_sources
     from scraper.progress import ProgressDisplay
     from store.database import open_db
-
-    from schedules.jobs import source_lock
-    from schedules.pipeline import select_sources
 
     try:
         config = load_config(config_path)

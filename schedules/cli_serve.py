@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from schedules.cli import main
-from store.private import private_db_path
 from scraper.errors import HimjobsError
+from store.private import private_db_path
 
 PRIVATE_TABLES = ("subscribers",)
 PRIVATE_DB_ENV = "HIMJOBS_PRIVATE_DB"  # a file holding these is the private database

@@ -11,10 +11,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-
+from conftest import FAST, recorded_bytes
 from pytest_httpserver import HTTPServer
 
-from conftest import FAST, recorded_bytes
 from scraper.config import Config, SourceConfig, parse_config
 from scraper.crawl import SourceResult, crawl_sources
 from scraper.errors import ConfigError

@@ -7,10 +7,10 @@ import time
 from dataclasses import replace
 
 import pytest
+from conftest import FAST
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import FAST
 from scraper.config import load_config
 from scraper.errors import (
     BadStatus,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import crawl_kind, recorded_bytes, recorded_json
 from pytest_httpserver import HTTPServer, URIPattern
 from werkzeug import Request, Response
 
-from conftest import crawl_kind, recorded_bytes, recorded_json
 from scraper.errors import BadStatus, SourceFormatError
 
 GH_DETAILS = ("4426707007", "4040346007", "4038805007")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import feedparser
 import pytest
+from conftest import crawl_kind, recorded_bytes
 from pytest_httpserver import HTTPServer
 
-from conftest import crawl_kind, recorded_bytes
 from scraper.errors import SourceFormatError
 from scraper.sources.remoteok import repair_mojibake
 

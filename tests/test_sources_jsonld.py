@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from conftest import crawl_kind, recorded_bytes
 from pytest_httpserver import HTTPServer
 
-from conftest import crawl_kind, recorded_bytes
 from scraper.sources.jsonld import job_postings
 
 

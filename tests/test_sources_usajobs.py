@@ -6,10 +6,10 @@ import copy
 import json
 
 import pytest
+from conftest import crawl_kind, recorded_json
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from conftest import crawl_kind, recorded_json
 from scraper.config import SourceConfig
 from scraper.errors import ConfigError
 from scraper.sources import usajobs

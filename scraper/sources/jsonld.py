@@ -29,7 +29,17 @@ from scraper.config import SourceConfig
 from scraper.errors import ConfigError, SourceFormatError
 from scraper.fetcher import Fetcher
 from scraper.posting import Posting
-from scraper.sources import employment_type, flags, gather_all, join_location, period, plain_text, rebase, salary, unescape_html
+from scraper.sources import (
+    employment_type,
+    flags,
+    gather_all,
+    join_location,
+    period,
+    plain_text,
+    rebase,
+    salary,
+    unescape_html,
+)
 
 KIND = "jsonld"
 REQUIRED = ()

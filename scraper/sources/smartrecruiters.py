@@ -16,7 +16,7 @@ from scraper.config import SourceConfig
 from scraper.errors import SourceFormatError
 from scraper.fetcher import Fetcher
 from scraper.posting import Posting
-from scraper.sources import employment_type, expect, gather_all, flags, join_location, plain_text, require
+from scraper.sources import employment_type, expect, flags, gather_all, join_location, plain_text, require
 
 KIND = "smartrecruiters"
 REQUIRED = ("company",)
