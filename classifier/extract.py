@@ -97,8 +97,6 @@ def _credentials(title: _TitleFacts, text: Doc, text_reader: CueReader, evidence
             status[name] = "required"
         for key, phrase in facts.evidence.items():
             evidence.setdefault(key, {"field": field, "phrase": phrase})
-    if not status:
-        return {"credentials": [], "credentials_required": [], "credentials_preferred": []}
     return {
         "credentials": sorted(status),
         "credentials_required": sorted(n for n, s in status.items() if s == "required"),

@@ -34,7 +34,7 @@ ARRANGEMENT_MODEL_MIN_TEXT = 300
 SENIORITY_MODEL_THRESHOLD = 0.9
 
 
-Row = tuple[Any, int]  # (CSR feature matrix of the batch, row number): sliced only when the model decides
+Row = tuple[Scores, int]  # (the batch's scores, row number): evidence is only looked up when the model decides
 
 
 class InvalidPosting(HimjobsError):
@@ -68,17 +68,17 @@ def label_postings(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     # Posting.to_dict() carries both; a store row only the plain text.
     texts = [clean_description(_as_str(record.get("description")) or _as_str(record.get("description_html")))
              for record in records]
-    matrix = Scores(model, transform(model, titles, [t[:MODEL_TEXT_CHARS] for t in texts]))
-    probabilities = matrix.probabilities
+    scores = Scores(model, transform(model, titles, [t[:MODEL_TEXT_CHARS] for t in texts]))
+    probabilities = scores.probabilities
     results = []
     for i, record in enumerate(records):
         structured = _structured(record.get("structured"))
         source = _as_str(record.get("source"))
         facts = extract(titles[i], texts[i], location=_as_str(record.get("location")), structured=structured)
-        role = _role(model, (matrix, i), probabilities["role"][i], titles[i], texts[i])
-        seniority = _seniority(model, (matrix, i), probabilities["seniority"][i], titles[i], texts[i], source,
+        role = _role(model, (scores, i), probabilities["role"][i], titles[i], texts[i])
+        seniority = _seniority(model, (scores, i), probabilities["seniority"][i], titles[i], texts[i], source,
                                structured, role.label)
-        arrangement = _arrangement(model, (matrix, i), probabilities["arrangement"][i], titles[i], texts[i],
+        arrangement = _arrangement(model, (scores, i), probabilities["arrangement"][i], titles[i], texts[i],
                                    _as_str(record.get("remote_flag")))
         evidence = {key: value for key, value in facts.get("evidence", {}).items()}
         evidence.update(role=role.evidence, seniority=seniority.evidence, arrangement=arrangement.evidence)
