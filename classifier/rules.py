@@ -5,11 +5,11 @@ in lower case and matched against the lower-cased ``title``, ``description``, ``
 ``structured`` experience level. The matching hit with the lowest priority decides (ties: earlier row). Rules decide only
 where they are precise; when none fires, the caller falls back to the statistical model.
 
-Speed: the patterns of one table and field are compiled into one alternation behind a lookahead on the
-characters a match can start with (classifier/first_chars.py; the row of a match is identified afterwards, not
+Speed: the patterns of one table and field are compiled into one alternation, rewritten as a trie on the
+characters a match can start with (classifier/dispatch.py; the row of a match is identified afterwards, not
 by a named group per row). A long description is only scanned in windows around the rows' ``keywords``
 (lower-case literals, ``|``-separated; every match of the row contains one of them where it begins a word),
-which KeywordScan finds for every table in one pass.
+which KeywordStarts takes from the document scan that extraction runs anyway.
 
 Settings: WINDOW (characters each side of a keyword), MAX_REQUIRED_YEARS (larger year counts are read as the
 employer's history, not a requirement), TITLE_CACHE_SIZE (distinct titles whose hits are kept per table;
@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import csv
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import accumulate
 from pathlib import Path
 
-from classifier.first_chars import first_char_guard, starts_at_word_boundary
+from classifier.dispatch import dispatch
+from classifier.vocab import DOCUMENT_SCAN, Doc
 
 DATA_DIR = Path(__file__).parent / "data"
 WINDOW = 160
@@ -43,7 +46,7 @@ _NUMBER_WORDS = {
 _GRADE = re.compile(r"g[sgm](?<!\w..)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)")
 _PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$")
 _FEDERAL_SOURCES = ("usajobs",)
-# Lower-cased text to "letters" text, one byte per character: every byte but an ASCII letter is a space.
+# Every byte but a lower-case ASCII letter as a space (a keyword's letters, as the document scan reads them).
 _LETTER_BYTES = bytes(c if 97 <= c <= 122 else 0x20 for c in range(256))
 
 
@@ -81,16 +84,15 @@ class RuleTable:
         self._compiled: dict[str, re.Pattern[str] | None] = {}
         self._rows: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
         self._keywords: dict[str, tuple[str, ...]] = {}
-        self._title_hits: dict[tuple[str, re.Pattern[str] | None], tuple[Hit, ...]] = {}
+        self._title_hits: dict[tuple[str, str | None], tuple[Hit, ...]] = {}
         for field in ("title", "description", "structured"):
             picked = [(i, r) for i, r in enumerate(rules) if r.field in (field, "any")]
             if picked:
-                # One bare alternation of every row, without a named group per row: the parser can then pull
-                # a shared leading \b out of all alternatives and skip alternatives by their first literal,
-                # about 2x faster than (?P<r0>...)|(?P<r1>...). It finds the same matches (the first row, in
-                # table order, that matches at the leftmost position); the row is identified afterwards.
-                # Patterns are lower case and matched against lower-cased text: re.IGNORECASE is ~2x slower.
-                self._compiled[field] = _guarded(_alternation([r.pattern for _, r in picked]))
+                # One alternation of every row, without a named group per row: it finds the same matches (the
+                # first row, in table order, that matches at the leftmost position); the row is identified
+                # afterwards. Patterns are lower case and matched against lower-cased text: re.IGNORECASE is
+                # ~2x slower.
+                self._compiled[field] = dispatch("|".join(r.pattern for _, r in picked))
                 self._rows[field] = [(i, re.compile(r.pattern)) for i, r in picked]
             else:
                 self._compiled[field] = None
@@ -108,7 +110,8 @@ class RuleTable:
         if field == "title":
             # Titles repeat across postings ("Medical Coder") and the role title table is the slowest per
             # character: each distinct title is scanned once (hits are immutable; callers get a new list).
-            key = (text, drop)
+            # Keyed by the drop pattern's text: hashing a Pattern hashes its whole compiled code, every time.
+            key = (text, drop.pattern if drop is not None else None)
             cached = self._title_hits.get(key)
             if cached is None:
                 if len(self._title_hits) >= TITLE_CACHE_SIZE:
@@ -120,7 +123,7 @@ class RuleTable:
     def _scan(self, field: str, text: str, pattern: re.Pattern[str], drop: re.Pattern[str] | None) -> list[Hit]:
         lowered = _lower(text)
         keywords = self._keywords.get(field)
-        spans = _windows(lowered, keywords) if keywords and len(text) > 4 * WINDOW else [(0, len(text))]
+        spans = _windows(text, lowered, keywords) if keywords and len(text) > 4 * WINDOW else [(0, len(text))]
         found = []
         for start, end in spans:
             part = lowered[start:end]
@@ -145,32 +148,7 @@ class RuleTable:
 
     def with_label(self, label: str) -> re.Pattern[str]:
         """One pattern for every row with ``label`` (e.g. the trap phrases that are removed first)."""
-        return _guarded("|".join(f"(?:{r.pattern})" for r in self.rules if r.label == label))
-
-
-def _alternation(patterns: list[str]) -> str:
-    """The patterns as one alternation, in order. When only some rows start with \\b, each run of such rows is
-    grouped so that the parser can pull their \\b out and test it once per position for the whole run (the
-    role title table: about 2x faster); when all do, the bare alternation already gets that."""
-    if all(starts_at_word_boundary(p) for p in patterns):
-        return "|".join(patterns)
-    parts: list[str] = []
-    run: list[str] = []
-    for pattern in patterns + [""]:  # the empty sentinel ends the last run
-        if pattern and starts_at_word_boundary(pattern):
-            run.append(pattern)
-            continue
-        if run:
-            parts.append(f"(?:{'|'.join(run)})" if len(run) > 1 else run[0])
-            run = []
-        if pattern:
-            parts.append(pattern)
-    return "|".join(parts)
-
-
-def _guarded(alternation: str) -> re.Pattern[str]:
-    """The alternation behind a lookahead on its possible first characters (same matches, fewer tries)."""
-    return re.compile(f"{first_char_guard(alternation)}(?:{alternation})")
+        return dispatch("|".join(f"(?:{r.pattern})" for r in self.rules if r.label == label))
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -188,78 +166,79 @@ def _lower(text: str) -> str:
     return lowered
 
 
-class KeywordScan:
-    """Where the keywords of every rule table begin a word, found for all tables in one regex pass.
+class KeywordStarts:
+    """Where the rule tables' keywords begin a word, taken from the document scan that extraction runs over every
+    text anyway (vocab.DOCUMENT_SCAN, where the keywords are registered as bare-prefix gates), so the rules add
+    no pass of their own over the whole text.
 
-    Tables register their keywords; ``find(lowered)`` gives keyword -> offsets in ``lowered`` (the last few
-    texts' answers are kept: the three tables read the same description). The pass runs over a copy of the text
-    in which every character but an ASCII letter is a space, one byte per character, so a keyword start is "a
-    space, then the keyword" (re finds the space with its fast literal search) and "5years" still has "years"
-    begin a word; a keyword's own non-letters are spaces there too ("on-site" is found as "on site").
+    A keyword begins a word where no ASCII letter or digit precedes it, and also right after a digit ("5years"
+    counts; the document scan does not report that, so one cheap pass looks for keywords glued to a digit). A
+    keyword's own non-letters stand for any one separator ("on-site" is found as "on site" too). Offsets are
+    characters of the text: the document scan's byte offsets are converted where the text is not ASCII. The
+    last few texts' answers are kept, as the three tables read the same description.
     """
 
     def __init__(self) -> None:
         self._gates: dict[str, bytes] = {}
-        self._compiled: tuple[re.Pattern[bytes], dict[bytes, tuple[str, ...]]] | None = None
+        self._after_digit: tuple[re.Pattern[bytes], dict[bytes, tuple[str, ...]]] | None = None
         self._found: dict[str, dict[str, list[int]]] = {}
 
     def add(self, keywords: set[str]) -> None:
         for keyword in keywords:
-            gate = keyword.encode("latin-1", "replace").translate(_LETTER_BYTES).strip()
+            gate = keyword.encode("ascii", "replace").translate(_LETTER_BYTES).strip()
             if not gate:
                 raise ValueError(f"keyword {keyword!r} must contain a letter")
             self._gates[keyword] = gate
-        self._compiled = None
+            DOCUMENT_SCAN.add(gate, follow=None)
+        self._after_digit = None
         self._found.clear()
 
-    def find(self, lowered: str) -> dict[str, list[int]]:
-        found = self._found.get(lowered)
+    def find(self, text: str) -> dict[str, list[int]]:
+        found = self._found.get(text)
         if found is not None:
             return found
-        if self._compiled is None:
-            gates = set(self._gates.values())
-            # The longest gate at a place stands for every keyword whose gate it starts with ("on site" also
-            # reports "on"). As a trie, each place tries one branch per first letter, not one per keyword.
-            self._compiled = (re.compile(b" (?=(" + _trie(gates) + b"))"),
-                              {g: tuple(k for k, kg in self._gates.items() if g.startswith(kg)) for g in gates})
-        pattern, keywords = self._compiled
-        found = {}
-        letters = b" " + lowered.encode("latin-1", "replace").translate(_LETTER_BYTES)
-        for m in pattern.finditer(letters):
+        doc = Doc.of(text)
+        gates = DOCUMENT_SCAN.find(doc)
+        found = {keyword: list(gates[gate]) for keyword, gate in self._gates.items() if gate in gates}
+        if self._after_digit is None:
+            longest_first = sorted(set(self._gates.values()), key=len, reverse=True)
+            self._after_digit = (
+                re.compile(b"[0-9](?=[a-z])(?=(" + b"|".join(re.escape(g) for g in longest_first) + b"))"),
+                {g: tuple(k for k, kg in self._gates.items() if g.startswith(kg)) for g in longest_first})
+        after_digit, keywords = self._after_digit
+        for m in after_digit.finditer(doc.words):
             for keyword in keywords[m.group(1)]:
-                found.setdefault(keyword, []).append(m.start())  # the space sits at the keyword's own offset
+                # Doc.words is the text one byte to the right: the digit's offset there is the keyword's in the text.
+                found.setdefault(keyword, []).append(m.start())
+        if len(doc.raw) != len(text):
+            found = {keyword: _char_offsets(doc.raw, offsets) for keyword, offsets in found.items()}
         if len(self._found) >= 8:
             self._found.clear()
-        self._found[lowered] = found
+        self._found[text] = found
         return found
 
 
-KEYWORDS = KeywordScan()
+KEYWORDS = KeywordStarts()
+_CONTINUATION_BYTES = re.compile(rb"[\x80-\xbf]+")
 
 
-def _trie(words: set[bytes]) -> bytes:
-    """An alternation of ``words`` as a trie that matches the longest word at a place."""
-    root: dict = {}
-    for word in words:
-        node = root
-        for byte in word:
-            node = node.setdefault(byte, {})
-        node[None] = {}
-
-    def alternatives(node: dict) -> bytes:
-        options = [re.escape(bytes([b])) + alternatives(node[b]) for b in sorted(k for k in node if k is not None)]
-        if None in node:
-            options.append(b"")  # last: a longer word wins
-        return options[0] if len(options) == 1 else b"(?:" + b"|".join(options) + b")"
-
-    return alternatives(root)
+def _char_offsets(raw: bytes, offsets: list[int]) -> list[int]:
+    """UTF-8 byte offsets in ``raw`` as character offsets (a continuation byte is no character of its own)."""
+    runs = [(m.end(), m.end() - m.start()) for m in _CONTINUATION_BYTES.finditer(raw)]
+    ends = [end for end, _length in runs]
+    skipped = list(accumulate(length for _end, length in runs))
+    out = []
+    for at in offsets:
+        i = bisect_right(ends, at)
+        out.append(at - skipped[i - 1] if i else at)
+    return out
 
 
-def _windows(lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+def _windows(text: str, lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
     """The spans of ``lowered`` within WINDOW characters of a keyword, overlapping ones merged, each widened
     to whole words so that no window starts or ends inside a word."""
     size = len(lowered)
-    found = KEYWORDS.find(lowered)
+    found = KEYWORDS.find(text)
     spans = [(max(0, at - WINDOW), min(size, at + len(keyword) + WINDOW))
              for keyword in keywords for at in found.get(keyword, ())]
     spans.sort()
