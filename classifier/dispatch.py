@@ -1,27 +1,29 @@
 """Long regex alternations rewritten so that Python's re tries only the alternatives that can match here.
 
-re tries every alternative of ``\\bremote...|\\b(?:fully|100%)\\s+remote|\\bhybrid...`` at every word start: it
-skips an alternative with one comparison only when the alternative begins with a literal character or a
-character class. ``dispatch(pattern)`` rewrites the pattern (a parse tree, written back as a pattern) so that
-every alternative does, and alternatives that begin with the same character share one branch, to ``DEPTH``
-characters deep (a trie)::
+re tries every alternative of ``\\bremote...|\\b(?:fully|100%)\\s+remote|\\bhybrid...`` at every word start, and
+skips one with a single comparison only when it begins with a literal character or a character class.
+``dispatch(pattern)`` rewrites the pattern (its parse tree, written back as a pattern) so that every alternative
+does, alternatives that begin with the same character sharing one branch (a trie ``DEPTH`` characters deep)::
 
-    \\b(?:remote\\s+x|hybrid\\s+y|(?:fully|100%)\\s+remote)
-    -> r(?<!\\w[\\s\\S])emote\\s+x|h(?<!\\w[\\s\\S])ybrid\\s+y|f(?<!\\w[\\s\\S])ully\\s+remote|1(?<!\\w[\\s\\S])00%\\s+remote
+    \\bremote\\s+x|\\bhybrid\\s+y|\\b(?:fully|100%)\\s+remote
+    -> \\b(?:remote\\s+x|hybrid\\s+y|fully\\s+remote|100%\\s+remote)
 
-Groups and optional items at the start are expanded (``X?Y`` is ``XY|Y``, in that order, as re tries them), and a
-``\\b`` before the first character becomes a look-behind after it. When the whole pattern begins with a character
-set, re also finds the places to try with its fast set scan. The rewrite finds exactly the same matches: order
-is kept between any two alternatives that could begin with the same character. Capture groups are dropped
-(callers identify a match's row themselves). Whatever cannot be rewritten (a back reference, ``^``, a
-look-ahead first, an item that can match nothing) is kept as it is, in its place, and tried everywhere.
+Groups and optional items at the start are expanded (``X?Y`` is ``XY|Y``, in the order re tries them). The test
+most alternatives make before their first character (usually ``\\b``) is made once, before them all; where
+another alternative must be tried first, a ``\\b`` or ``^`` becomes a look-behind after the first character
+instead. The rewrite finds exactly the same matches: order is kept between any two alternatives that could
+begin with the same character (tests/test_dispatch.py compares it with re on random text). Capture groups are
+dropped (callers identify a match's row themselves). An alternative that cannot be rewritten (a look-ahead
+first, an item that can match nothing) is kept whole, in its place; a pattern with a back reference or inline
+flags is compiled as written.
 
-Settings: DEPTH (characters of the trie).
+Settings: DEPTH (characters of the trie; deeper measured no faster on the rule tables).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
@@ -30,7 +32,7 @@ DEPTH = 1
 
 Item = tuple[Any, Any]
 Sequence = list[Item]
-Split = tuple[Any, Item | None, Sequence]  # (\\b or \\B tested before the first character, or None; it; the rest)
+Split = tuple[Any, Item | None, Sequence]  # (\b, \B or ^ tested before the first character, or None; it; the rest)
 _REPEATS = {C.MAX_REPEAT: "", C.MIN_REPEAT: "?"}  # the suffix of a lazy repeat
 _BOUNDS = {(0, C.MAXREPEAT): "*", (1, C.MAXREPEAT): "+", (0, 1): "?"}
 _WORD = re.compile(r"\w")
@@ -43,6 +45,8 @@ _AT = {C.AT_BOUNDARY: r"\b", C.AT_NON_BOUNDARY: r"\B", C.AT_BEGINNING: "^", C.AT
 # A \b (\B) before a character, tested after it: what precedes the character is (not) a word character.
 _AFTER_WORD_START = P.parse(r"(?<!\w[\s\S])").data[0]
 _AFTER_NON_WORD_START = P.parse(r"(?<=\w[\s\S])").data[0]
+_AFTER_TEXT_START = P.parse(r"(?<![\s\S]{2})").data[0]  # ^ before the first character (no MULTILINE)
+_BEFORE_FIRST = (C.AT_BOUNDARY, C.AT_NON_BOUNDARY, C.AT_BEGINNING, C.AT_BEGINNING_STRING)
 
 
 class CannotRewrite(Exception):
@@ -53,6 +57,8 @@ def dispatch(pattern: str, depth: int | None = None) -> re.Pattern[str]:
     """``pattern`` compiled as a first-character trie (same matches, fewer tries); unchanged when it cannot be."""
     try:
         tree = P.parse(pattern)
+        if tree.state.flags != re.UNICODE:
+            raise CannotRewrite("flags")  # (?i) and the like: kept with the pattern as written
         rewritten = _write(_trie([_plain(tree.data)], DEPTH if depth is None else depth))
     except (CannotRewrite, re.error):
         return re.compile(pattern)
@@ -88,20 +94,24 @@ def _trie(alternatives: list[Sequence], depth: int) -> Sequence:
         return alternatives[0]
     splits = [split for alternative in alternatives
               for split in (_heads(alternative) if depth > 0 else [(None, None, alternative)])]
-    boundaries = {boundary for boundary, _head, _rest in splits} - {None}
-    if len(boundaries) == 1 and _can_hoist(splits):
-        # \\b before (nearly) every alternative: tested once, first, instead of a look-behind in each.
-        hoisted = [(C.AT, boundaries.pop()), *_groups([(None, h, r) for b, h, r in splits if b is not None], depth)]
-        others = [split for split in splits if split[0] is None]
-        return hoisted if not others else [(C.BRANCH, (None, [hoisted, _groups(others, depth)]))]
+    kinds = Counter(boundary for boundary, _head, _rest in splits if boundary is not None)
+    if kinds:
+        # The most common test before the first character (\b), tested once before a branch of those
+        # alternatives instead of as a look-behind in each, when the others can be tried after them.
+        common = max(kinds, key=lambda kind: (kinds[kind], kind is C.AT_BOUNDARY))
+        hoisted = [split for split in splits if split[0] is common]
+        others = [split for split in splits if split[0] is not common]
+        if _can_hoist(splits, common):
+            first = [(C.AT, common), *_groups([(None, head, rest) for _b, head, rest in hoisted], depth)]
+            return first if not others else [(C.BRANCH, (None, [first, _groups(others, depth)]))]
     return _groups(splits, depth)
 
 
-def _can_hoist(splits: list[Split]) -> bool:
-    """Whether the alternatives with a boundary can be tried before all the others: none of the others that
-    could begin with the same character comes before one of them."""
-    for i, (boundary, head, _rest) in enumerate(splits):
-        if boundary is None and any(b is not None and _overlap(head, h) for b, h, _r in splits[i + 1:]):
+def _can_hoist(splits: list[Split], boundary: Any) -> bool:
+    """Whether the alternatives tested with ``boundary`` can be tried before all the others: none of the others
+    that could begin with the same character comes before one of them."""
+    for i, (kind, head, _rest) in enumerate(splits):
+        if kind is not boundary and any(b is boundary and _overlap(head, h) for b, h, _r in splits[i + 1:]):
             return False
     return True
 
@@ -124,7 +134,9 @@ def _groups(splits: list[Split], depth: int) -> Sequence:
 
 
 def _boundary_after(boundary: Any, head: Item, rest: Sequence) -> tuple[Item | None, Sequence]:
-    """A \\b (\\B) before ``head`` as a look-behind after it; (None, the whole sequence) when it cannot be."""
+    """A \\b, \\B or ^ before ``head`` as a look-behind after it; (None, the whole sequence) when it cannot be."""
+    if boundary in (C.AT_BEGINNING, C.AT_BEGINNING_STRING):
+        return head, [_AFTER_TEXT_START, *rest]
     word = _is_word(head)
     if word is None:
         return None, [(C.AT, boundary), head, *rest]
@@ -146,8 +158,10 @@ def _factored(rests: list[Sequence], depth: int) -> Sequence:
 
 
 def _heads(items: Sequence) -> list[Split]:
-    """The ways ``items`` can begin, in the order re tries them. A single (None, None, items) when the first
-    character is not known."""
+    """The ways ``items`` can begin, in the order re tries them. An alternative whose first character is not
+    known stays whole, as (None, None, alternative), in its place."""
+    if len(items) == 1 and items[0][0] is C.BRANCH:
+        return [split for alternative in items[0][1][1] for split in _heads(alternative)]
     try:
         return _split(items)
     except CannotRewrite:
@@ -175,7 +189,7 @@ def _split(items: Sequence) -> list[Split]:
         # X{0,n}Y: greedy re tries X first, then Y alone; lazy the other way round.
         orders = [once_more + rest, rest] if op is C.MAX_REPEAT else [rest, once_more + rest]
         return [split for sequence in orders for split in _split(sequence)]
-    if op is C.AT and arg in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+    if op is C.AT and arg in _BEFORE_FIRST:
         splits = _split(rest)
         if any(boundary is not None for boundary, _head, _after in splits):
             raise CannotRewrite("two boundaries before one character")
@@ -261,7 +275,8 @@ def _write_item(op: Any, arg: Any) -> str:
         return _write(inner) if len(inner) == 1 and inner[0][0] is C.BRANCH else "(?:" + _write(inner) + ")"
     if op in _REPEATS:
         low, high, inner = arg
-        bounds = _BOUNDS.get((low, high)) or f"{{{low},{'' if high == C.MAXREPEAT else high}}}"
+        bounds = _BOUNDS.get((low, high)) or (f"{{{low}}}" if low == high else
+                                              f"{{{low},{'' if high == C.MAXREPEAT else high}}}")
         single = len(inner) == 1 and inner[0][0] in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.SUBPATTERN, C.BRANCH)
         return f"{_write(inner) if single else '(?:' + _write(inner) + ')'}{bounds}{_REPEATS[op]}"
     if op in (C.ASSERT, C.ASSERT_NOT):

@@ -54,13 +54,18 @@ class _TitleFacts(NamedTuple):
     remote: tuple[tuple[str, ...], str] | None  # (states, phrase)
 
 
+# The gates the extraction vocabularies registered when their modules were imported, above.
+_EXTRACTION_GATES = DOCUMENT_SCAN.gates()
+
+
 @lru_cache(maxsize=TITLE_CACHE_SIZE)
 def _title_facts(title: str) -> _TitleFacts:
     doc = Doc.of(title)
     salary = find_salary(doc)
     # Credentials, employment types and remote-eligibility phrases all begin with a word of the
-    # document scan: a title without one states none of them.
-    if not DOCUMENT_SCAN.find(doc):
+    # document scan: a title without one states none of them (the label rules' keywords, also gates
+    # of that scan, do not count).
+    if _EXTRACTION_GATES.isdisjoint(DOCUMENT_SCAN.find(doc)):
         return _TitleFacts(salary, None, None, None)
     remote = find_remote_states(doc)
     return _TitleFacts(

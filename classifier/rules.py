@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import accumulate
 from pathlib import Path
 
 from classifier.dispatch import dispatch
@@ -203,15 +201,17 @@ class KeywordStarts:
         if self._after_digit is None:
             longest_first = sorted(set(self._gates.values()), key=len, reverse=True)
             self._after_digit = (
-                re.compile(b"[0-9](?=[a-z])(?=(" + b"|".join(re.escape(g) for g in longest_first) + b"))"),
+                re.compile(b"0(?=(" + b"|".join(re.escape(g) for g in longest_first) + b"))"),
                 {g: tuple(k for k, kg in self._gates.items() if g.startswith(kg)) for g in longest_first})
         after_digit, keywords = self._after_digit
-        for m in after_digit.finditer(doc.words):
+        # Over a copy with every digit a "0": re then finds the places to try with its fast literal loop.
+        for m in after_digit.finditer(doc.words.translate(_DIGITS_AS_ZERO)):
             for keyword in keywords[m.group(1)]:
                 # Doc.words is the text one byte to the right: the digit's offset there is the keyword's in the text.
                 found.setdefault(keyword, []).append(m.start())
         if len(doc.raw) != len(text):
-            found = {keyword: _char_offsets(doc.raw, offsets) for keyword, offsets in found.items()}
+            chars = _char_offsets(doc.raw, {at for offsets in found.values() for at in offsets})
+            found = {keyword: [chars[at] for at in offsets] for keyword, offsets in found.items()}
         if len(self._found) >= 8:
             self._found.clear()
         self._found[text] = found
@@ -219,19 +219,18 @@ class KeywordStarts:
 
 
 KEYWORDS = KeywordStarts()
-_CONTINUATION_BYTES = re.compile(rb"[\x80-\xbf]+")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
-def _char_offsets(raw: bytes, offsets: list[int]) -> list[int]:
-    """UTF-8 byte offsets in ``raw`` as character offsets (a continuation byte is no character of its own)."""
-    runs = [(m.end(), m.end() - m.start()) for m in _CONTINUATION_BYTES.finditer(raw)]
-    ends = [end for end, _length in runs]
-    skipped = list(accumulate(length for _end, length in runs))
-    out = []
-    for at in offsets:
-        i = bisect_right(ends, at)
-        out.append(at - skipped[i - 1] if i else at)
-    return out
+def _char_offsets(raw: bytes, offsets: set[int]) -> dict[int, int]:
+    """UTF-8 byte offset -> character offset, for offsets of character starts in ``raw``."""
+    chars: dict[int, int] = {}
+    done_bytes = done_chars = 0
+    for at in sorted(offsets):
+        done_chars += len(raw[done_bytes:at].decode("utf-8", "surrogatepass"))
+        done_bytes = at
+        chars[at] = done_chars
+    return chars
 
 
 def _windows(text: str, lowered: str, keywords: tuple[str, ...]) -> list[tuple[int, int]]:

@@ -154,6 +154,9 @@ class WordScan:
         self._follow[gate] = None if follow is None or old is None else old | frozenset(follow)
         self._compiled = None
 
+    def gates(self) -> frozenset[bytes]:
+        return frozenset(self._follow)
+
     def _compile(self) -> _CompiledScan:
         trie: dict = {}
         for gate in self._follow:

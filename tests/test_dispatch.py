@@ -29,9 +29,14 @@ PATTERNS = [
     # Things that are not rewritten keep their place: ^, a look-ahead first, a back reference.
     (r"^\s*registrar\b|\bcoder|(?=co)co\w+", None),
     (r"(a)\1|ab", "(a)\\1|ab"),
+    # One alternative that cannot be rewritten keeps its place; the others still are (a look-behind stands for
+    # the \b, which cannot be tested first for all: the look-ahead alternative comes between).
+    (r"\bremote\b|(?=x)xy|\bhybrid\b", r"(?:r(?<!\w[\s\S])emote\b|(?=x)xy|h(?<!\w[\s\S])ybrid\b)"),
+    (r"^\s*registrar\b|\bcoder|\bcoding", r"(?:\bcod(?:er|ing)|(?:\s(?<![\s\S]{2})\s*registrar\b|r(?<![\s\S]{2})egistrar\b))"),
     (r"x*y|z", None),  # a repeat that can match nothing first
+    (r"(?i)remote|hybrid", "(?i)remote|hybrid"),  # inline flags: as written
 ]
-ALPHABET = "abcdexyz onsitremwkhybridflu-105%mgn\n"
+ALPHABET = "abcdexyz onsitremwkhybridflu-105%mgnRH\n"
 
 
 @pytest.mark.parametrize("pattern, rewritten", [(p, r) for p, r in PATTERNS if r is not None])
