@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from classifier.dispatch import dispatch
 from classifier.vocab import DOCUMENT_SCAN, Doc
@@ -74,6 +75,14 @@ class Hit:
         return {"field": self.field, "phrase": self.phrase}
 
 
+class Drop(NamedTuple):
+    """Phrases removed from a text before a table's rows are matched (the trap phrases), and their rows'
+    keywords: a window without one of them has nothing to remove (none: remove everywhere)."""
+
+    pattern: re.Pattern[str]
+    keywords: tuple[str, ...]
+
+
 class RuleTable:
     """The rows of one CSV table, compiled per field into a single alternation."""
 
@@ -99,7 +108,7 @@ class RuleTable:
                 self._keywords[field] = tuple(sorted({k for _, r in picked for k in r.keywords}))
                 KEYWORDS.add(set(self._keywords[field]))
 
-    def hits(self, field: str, text: str, drop: re.Pattern[str] | None = None) -> list[Hit]:
+    def hits(self, field: str, text: str, drop: Drop | None = None) -> list[Hit]:
         """Every non-overlapping rule match in ``text``; ``field`` selects the rows (and names the evidence).
         ``drop`` is removed from the text first (trap phrases)."""
         pattern = self._compiled.get(field)
@@ -109,7 +118,7 @@ class RuleTable:
             # Titles repeat across postings ("Medical Coder") and the role title table is the slowest per
             # character: each distinct title is scanned once (hits are immutable; callers get a new list).
             # Keyed by the drop pattern's text: hashing a Pattern hashes its whole compiled code, every time.
-            key = (text, drop.pattern if drop is not None else None)
+            key = (text, drop.pattern.pattern if drop is not None else None)
             cached = self._title_hits.get(key)
             if cached is None:
                 if len(self._title_hits) >= TITLE_CACHE_SIZE:
@@ -118,17 +127,20 @@ class RuleTable:
             return list(cached)
         return self._scan(field, text, pattern, drop)
 
-    def _scan(self, field: str, text: str, pattern: re.Pattern[str], drop: re.Pattern[str] | None) -> list[Hit]:
+    def _scan(self, field: str, text: str, pattern: re.Pattern[str], drop: Drop | None) -> list[Hit]:
         lowered = _lower(text)
         keywords = self._keywords.get(field)
-        spans = _windows(text, lowered, keywords) if keywords and len(text) > 4 * WINDOW else [(0, len(text))]
+        windowed = bool(keywords) and len(text) > 4 * WINDOW
+        spans = _windows(text, lowered, keywords) if windowed else [(0, len(text))]
+        starts = KEYWORDS.find(text) if windowed and drop is not None and drop.keywords else None
         found = []
         for start, end in spans:
             part = lowered[start:end]
             original = text[start:end]
-            if drop is not None:
+            if drop is not None and (starts is None or any(start <= at < end for keyword in drop.keywords
+                                                           for at in starts.get(keyword, ()))):
                 # Same-length blanking keeps positions aligned with the original text for the evidence.
-                part = drop.sub(_blank, part)
+                part = drop.pattern.sub(_blank, part)
             for match in pattern.finditer(part):
                 index = self._row_at(field, part, match)
                 rule = self.rules[index]
@@ -144,9 +156,13 @@ class RuleTable:
                 return index
         raise AssertionError(f"no rule row matches {match.group(0)!r}")  # cannot happen: the alternation is the rows
 
-    def with_label(self, label: str) -> re.Pattern[str]:
-        """One pattern for every row with ``label`` (e.g. the trap phrases that are removed first)."""
-        return dispatch("|".join(f"(?:{r.pattern})" for r in self.rules if r.label == label))
+    def with_label(self, label: str) -> Drop:
+        """The rows with ``label`` as one pattern, with their keywords (e.g. the trap phrases removed first)."""
+        rows = [r for r in self.rules if r.label == label]
+        keywords = tuple(sorted({k for r in rows for k in r.keywords})) if all(r.keywords for r in rows) else ()
+        if not set(keywords) <= set(KEYWORDS.keywords()):
+            KEYWORDS.add(set(keywords))
+        return Drop(dispatch("|".join(f"(?:{r.pattern})" for r in rows)), keywords)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -190,6 +206,9 @@ class KeywordStarts:
             DOCUMENT_SCAN.add(gate, follow=None)
         self._after_digit = None
         self._found.clear()
+
+    def keywords(self) -> list[str]:
+        return list(self._gates)
 
     def find(self, text: str) -> dict[str, list[int]]:
         found = self._found.get(text)
@@ -297,7 +316,7 @@ def tables() -> dict[str, RuleTable]:
 
 
 @cache
-def _trap_pattern() -> re.Pattern[str]:
+def _trap_pattern() -> Drop:
     return tables()["arrangement"].with_label("trap")
 
 

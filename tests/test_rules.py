@@ -244,6 +244,15 @@ def test_arrangement_phrases(title: str, description: str, flag: str, expected: 
     assert (hit.label if hit else "onsite") == expected, hit
 
 
+def test_trap_phrases_are_removed_in_long_texts() -> None:
+    # A long text is scanned in windows, and the trap phrases are only removed in windows holding one of the
+    # trap rows' keywords (arrangement_phrases.csv): a trap far from any other keyword must still be removed,
+    # or "100% remote" in "100% remote patient monitoring" reads as remote work.
+    filler = "You will review charts and assign codes accurately for the department. " * 6
+    hit = rules.arrangement_rule("Medical Coder", filler + "We run a 100% remote patient monitoring program. " + filler)
+    assert hit is None, hit
+
+
 @pytest.mark.parametrize(("flag", "expected"), [
     ("isRemote=true", "remote"), ("isRemote=false", "onsite"), ("workplaceType=onsite", "onsite"),
     ("workplaceType=hybrid", "hybrid"), ("job_is_remote=True", "remote"), ("telecommuting=1", "remote"),
