@@ -171,13 +171,13 @@ def _blank(match: re.Match[str]) -> str:
 
 @lru_cache(maxsize=8)
 def _lower(text: str) -> str:
-    """Lower case with positions kept: a few Unicode letters change length when lower-cased (kept as they are),
-    so a match in the lowered text is the same span of the original. Cached: the three tables and the grade
-    scan all read the same title and description."""
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return lowered
+    """ASCII letters lower-cased, every other character as it is, so a match in the lowered text is the same
+    span of the original (Unicode lower-casing changes the length of a few letters). The patterns are ASCII
+    and lower case: they match nothing differently. Done on UTF-8 bytes, about twice as fast as str.lower on a
+    text that is not ASCII. Cached: the three tables and the grade scan all read the same title and description."""
+    if text.isascii():
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
 
 
 class KeywordStarts:
@@ -300,6 +300,9 @@ def load_table(path: Path) -> RuleTable:
                 r"\\[a-zA-Z]|\(\?P<\w+>|\(\?P=\w+\)", "", rule.pattern).lower():
                 raise ValueError(f"{path.name} line {line}: patterns are matched against lower-cased text; "
                                  "write them in lower case")
+            if any(ord(c) > 127 and c.isalpha() for c in rule.pattern):
+                raise ValueError(f"{path.name} line {line}: only ASCII letters are lower-cased in the text; "
+                                 "a pattern may not contain other letters")
             if rule.field not in ("title", "description", "any", "structured"):
                 raise ValueError(f"{path.name} line {line}: unknown field {rule.field!r}")
             rules.append(rule)

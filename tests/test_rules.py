@@ -270,10 +270,16 @@ def test_every_bundled_table_compiles() -> None:
     assert all(table.rules for table in tables.values())
 
 
-def test_a_broken_rule_is_reported_with_its_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("\\bcoder(", "bad.csv line 2: invalid rule"),
+    ("\\bCoder\\b", "bad.csv line 2: .*lower case"),
+    # Only ASCII letters are lower-cased in the text, so "É" in a posting would never meet this "é".
+    ("\\bcodeur m\u00e9dical\\b", "bad.csv line 2: .*ASCII letters"),
+])
+def test_a_broken_rule_is_reported_with_its_line(tmp_path: Path, pattern: str, message: str) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text('priority,label,field,pattern,confidence,note\n10,coder,title,"\\bcoder(",0.9,x\n')
-    with pytest.raises(ValueError, match="bad.csv line 2"):
+    path.write_text(f'priority,label,field,pattern,confidence,note\n10,coder,title,"{pattern}",0.9,x\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         rules.load_table(path)
 
 
