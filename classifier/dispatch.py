@@ -82,8 +82,8 @@ def _plain(items: Sequence) -> Sequence:
         elif op in (C.ASSERT, C.ASSERT_NOT):
             direction, inner = arg
             arg = (direction, _plain(inner))
-        elif op is C.GROUPREF or op not in _SIMPLE and op not in _REPEATS:
-            raise CannotRewrite(str(op))
+        elif op not in _SIMPLE:
+            raise CannotRewrite(str(op))  # a back reference, a conditional ...: not written back
         out.append((op, arg))
     return out
 

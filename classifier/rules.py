@@ -160,8 +160,7 @@ class RuleTable:
         """The rows with ``label`` as one pattern, with their keywords (e.g. the trap phrases removed first)."""
         rows = [r for r in self.rules if r.label == label]
         keywords = tuple(sorted({k for r in rows for k in r.keywords})) if all(r.keywords for r in rows) else ()
-        if not set(keywords) <= set(KEYWORDS.keywords()):
-            KEYWORDS.add(set(keywords))
+        KEYWORDS.add(set(keywords))
         return Drop(dispatch("|".join(f"(?:{r.pattern})" for r in rows)), keywords)
 
 
@@ -185,9 +184,9 @@ class KeywordStarts:
     text anyway (vocab.DOCUMENT_SCAN, where the keywords are registered as bare-prefix gates), so the rules add
     no pass of their own over the whole text.
 
-    A keyword begins a word where no ASCII letter or digit precedes it, and also right after a digit ("5years"
-    counts; the document scan does not report that, so one cheap pass looks for keywords glued to a digit). A
-    keyword's own non-letters stand for any one separator ("on-site" is found as "on site" too). Offsets are
+    A keyword begins a word where no ASCII letter precedes it: the document scan reports the places after a
+    space or punctuation, and one cheap pass those right after a digit ("5years"). A keyword's own non-letters
+    stand for any one separator ("on-site" is found as "on site" too). Offsets are
     characters of the text: the document scan's byte offsets are converted where the text is not ASCII. The
     last few texts' answers are kept, as the three tables read the same description.
     """
@@ -198,6 +197,9 @@ class KeywordStarts:
         self._found: dict[str, dict[str, list[int]]] = {}
 
     def add(self, keywords: set[str]) -> None:
+        keywords = keywords - self._gates.keys()
+        if not keywords:
+            return  # nothing new: the document scan is not compiled again
         for keyword in keywords:
             gate = keyword.encode("ascii", "replace").translate(_LETTER_BYTES).strip()
             if not gate:
@@ -206,9 +208,6 @@ class KeywordStarts:
             DOCUMENT_SCAN.add(gate, follow=None)
         self._after_digit = None
         self._found.clear()
-
-    def keywords(self) -> list[str]:
-        return list(self._gates)
 
     def find(self, text: str) -> dict[str, list[int]]:
         found = self._found.get(text)
@@ -319,7 +318,7 @@ def tables() -> dict[str, RuleTable]:
 
 
 @cache
-def _trap_pattern() -> Drop:
+def _traps() -> Drop:
     return tables()["arrangement"].with_label("trap")
 
 
@@ -439,7 +438,7 @@ def parse_remote_flag(flag: str | None) -> tuple[str, float] | None:
 def arrangement_rule(title: str, description: str, remote_flag: str | None = None) -> Hit | None:
     """Where the work is done according to the phrases, then the source's flag; None when nothing says."""
     table = tables()["arrangement"]
-    traps = _trap_pattern()
+    traps = _traps()
     hits = table.hits("title", title, drop=traps) + table.hits("description", description, drop=traps)
     flag = parse_remote_flag(remote_flag)
     if flag is not None:
