@@ -59,7 +59,7 @@ def dispatch(pattern: str, depth: int | None = None) -> re.Pattern[str]:
         tree = P.parse(pattern)
         if tree.state.flags != re.UNICODE:
             raise CannotRewrite("flags")  # (?i) and the like: kept with the pattern as written
-        rewritten = _write(_trie([_plain(tree.data)], DEPTH if depth is None else depth))
+        rewritten = write(_trie([_plain(tree.data)], DEPTH if depth is None else depth))
     except (CannotRewrite, re.error):
         return re.compile(pattern)
     return re.compile(rewritten)
@@ -242,7 +242,7 @@ def _overlap(a: Item | None, b: Item | None) -> bool:
         return a[1] == b[1]
     if a[0] is C.LITERAL or b[0] is C.LITERAL:
         literal, other = (a, b) if a[0] is C.LITERAL else (b, a)
-        return re.match(_write([other]), chr(literal[1])) is not None
+        return re.match(write([other]), chr(literal[1])) is not None
     return True
 
 
@@ -251,7 +251,8 @@ def _overlap(a: Item | None, b: Item | None) -> bool:
 _SIMPLE = {C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.AT, C.BRANCH, C.SUBPATTERN, C.ASSERT, C.ASSERT_NOT}
 
 
-def _write(items: Sequence) -> str:
+def write(items: Sequence) -> str:
+    """Parsed items (re._parser's) written back as a Python pattern; CannotRewrite for what is not written here."""
     return "".join(_write_item(op, arg) for op, arg in items)
 
 
@@ -269,20 +270,20 @@ def _write_item(op: Any, arg: Any) -> str:
     if op is C.AT:
         return _AT[arg]
     if op is C.BRANCH:
-        return "(?:" + "|".join(_write(alternative) for alternative in arg[1]) + ")"
+        return "(?:" + "|".join(write(alternative) for alternative in arg[1]) + ")"
     if op is C.SUBPATTERN:
         inner = arg[3]
-        return _write(inner) if len(inner) == 1 and inner[0][0] is C.BRANCH else "(?:" + _write(inner) + ")"
+        return write(inner) if len(inner) == 1 and inner[0][0] is C.BRANCH else "(?:" + write(inner) + ")"
     if op in _REPEATS:
         low, high, inner = arg
         bounds = _BOUNDS.get((low, high)) or (f"{{{low}}}" if low == high else
                                               f"{{{low},{'' if high == C.MAXREPEAT else high}}}")
         single = len(inner) == 1 and inner[0][0] in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.SUBPATTERN, C.BRANCH)
-        return f"{_write(inner) if single else '(?:' + _write(inner) + ')'}{bounds}{_REPEATS[op]}"
+        return f"{write(inner) if single else '(?:' + write(inner) + ')'}{bounds}{_REPEATS[op]}"
     if op in (C.ASSERT, C.ASSERT_NOT):
         direction, inner = arg
         kind = ("=" if op is C.ASSERT else "!") if direction == 1 else ("<=" if op is C.ASSERT else "<!")
-        return f"(?{kind}{_write(inner)})"
+        return f"(?{kind}{write(inner)})"
     raise CannotRewrite(str(op))
 
 

@@ -5,7 +5,9 @@ in lower case and matched against the lower-cased ``title``, ``description``, ``
 ``structured`` experience level. The matching hit with the lowest priority decides (ties: earlier row). Rules decide only
 where they are precise; when none fires, the caller falls back to the statistical model.
 
-Speed: the patterns of one table and field are compiled into one alternation, rewritten as a trie on the
+Speed: a description is scanned only when the prefilter (classifier/prefilter.py: every table's description rows,
+relaxed, in one Hyperscan pass) says one of the table's rows could match it; most descriptions match none. Then
+the patterns of one table and field are compiled into one alternation, rewritten as a trie on the
 characters a match can start with (classifier/dispatch.py; the row of a match is identified afterwards, not
 by a named group per row). A long description is only scanned in windows around the rows' ``keywords``
 (lower-case literals, ``|``-separated; every match of the row contains one of them where it begins a word),
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from classifier.dispatch import dispatch
+from classifier.prefilter import DESCRIPTIONS
 from classifier.vocab import DOCUMENT_SCAN, Doc
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -43,6 +46,8 @@ _NUMBER_WORDS = {
 # Matched against lower-cased text. The word boundary is a lookbehind after the literal "g" (not a leading
 # \b), so the regex engine can jump between "g"s instead of trying every position: ~100x faster.
 _GRADE = re.compile(r"g[sgm](?<!\w..)\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?P<grade>1[0-5]|[1-9])\b(?!-?\d)")
+# For the prefilter, the look-behind as the \b it stands for (the prefilter keeps a \b, never a look-behind).
+DESCRIPTIONS.add("grade", [r"\bg[sgm]\s*-?\s*(?:0?\d{3}\s*-\s*)?0?(?:1[0-5]|[1-9])"])
 _PREREQUISITE = re.compile(r"(?:equivalent|comparable|next\s+lower|lower\s+grade)[^.;?]{0,80}$")
 _FEDERAL_SOURCES = ("usajobs",)
 # Every byte but a lower-case ASCII letter as a space (a keyword's letters, as the document scan reads them).
@@ -81,13 +86,16 @@ class Drop(NamedTuple):
 
     pattern: re.Pattern[str]
     keywords: tuple[str, ...]
+    group: str  # its prefilter group (classifier/prefilter.py)
 
 
 class RuleTable:
-    """The rows of one CSV table, compiled per field into a single alternation."""
+    """The rows of one CSV table, compiled per field into a single alternation. ``name`` names its prefilter groups
+    (classifier/prefilter.py: a description is only scanned where a row could match it)."""
 
-    def __init__(self, rules: list[Rule]):
+    def __init__(self, rules: list[Rule], name: str):
         self.rules = rules
+        self.name = name
         self._compiled: dict[str, re.Pattern[str] | None] = {}
         self._rows: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
         self._keywords: dict[str, tuple[str, ...]] = {}
@@ -101,6 +109,8 @@ class RuleTable:
                 # ~2x slower.
                 self._compiled[field] = dispatch("|".join(r.pattern for _, r in picked))
                 self._rows[field] = [(i, re.compile(r.pattern)) for i, r in picked]
+                if field == "description":
+                    DESCRIPTIONS.add(f"{name} description", [r.pattern for _, r in picked])
             else:
                 self._compiled[field] = None
             # Windows are only safe when every row of the field names its keywords.
@@ -128,6 +138,11 @@ class RuleTable:
         return self._scan(field, text, pattern, drop)
 
     def _scan(self, field: str, text: str, pattern: re.Pattern[str], drop: Drop | None) -> list[Hit]:
+        if field == "description":
+            # No row (nor a phrase to drop, which could join the words around it) could match: nothing to scan.
+            possible = DESCRIPTIONS.possible(Doc.of(text))
+            if f"{self.name} description" not in possible and (drop is None or drop.group not in possible):
+                return []
         lowered = _lower(text)
         keywords = self._keywords.get(field)
         windowed = bool(keywords) and len(text) > 4 * WINDOW
@@ -161,7 +176,9 @@ class RuleTable:
         rows = [r for r in self.rules if r.label == label]
         keywords = tuple(sorted({k for r in rows for k in r.keywords})) if all(r.keywords for r in rows) else ()
         KEYWORDS.add(set(keywords))
-        return Drop(dispatch("|".join(f"(?:{r.pattern})" for r in rows)), keywords)
+        group = f"{self.name} {label}"
+        DESCRIPTIONS.add(group, [r.pattern for r in rows])
+        return Drop(dispatch("|".join(f"(?:{r.pattern})" for r in rows)), keywords, group)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -305,7 +322,7 @@ def load_table(path: Path) -> RuleTable:
             if rule.field not in ("title", "description", "any", "structured"):
                 raise ValueError(f"{path.name} line {line}: unknown field {rule.field!r}")
             rules.append(rule)
-    return RuleTable(rules)
+    return RuleTable(rules, path.stem)
 
 
 @cache
@@ -363,6 +380,8 @@ def lowest_grade(title: str, description: str, structured: dict | None) -> tuple
             return int(match.group(0)), "structured", f"low_grade={low}"
     best: tuple[int, str, str] | None = None
     for field, text in (("title", title), ("description", description)):
+        if field == "description" and "grade" not in DESCRIPTIONS.possible(Doc.of(text)):
+            continue
         lowered = _lower(text)
         for match in _GRADE.finditer(lowered):
             if _PREREQUISITE.search(lowered, max(0, match.start() - 90), match.start()):

@@ -4,13 +4,13 @@ Speed matters here (the classifier labels thousands of postings a second), and P
 spends tens of nanoseconds at every place it tries a pattern, so a text must not be scanned once
 per phrase. Text is searched as UTF-8 bytes (``Doc``: original case, and ASCII-lower-cased made
 only on demand; same offsets). Phrases are grouped by their first word (the gate), and a
-``WordScan`` finds where any gate of many vocabularies begins a word in ONE regex pass (a trie of
-the gates, run over a copy of the text in which every letter is lower case and every byte that
-is no letter or digit is a space, so a word start is "a space, then the word"); each group's own
-pattern is then tried only at those places, on the original bytes (case-insensitively unless
-the phrase is an acronym). That pass costs about as much as the rest of an extraction: ``re``
-tries the trie at every space, walking its first letters one by one, and no cheaper stand-in was
-found (splitting into words, title-casing, bit tricks and byte-class searches all cost more).
+``WordScan`` finds where any gate of many vocabularies begins a word in ONE pass of Hyperscan (a
+compiled multi-literal automaton) over a copy of the text in which every letter is lower case
+and every byte that is no letter or digit is a space, so a word start is "a space, then the
+word"; each group's own pattern is then tried only at those places, on the original bytes
+(case-insensitively unless the phrase is an acronym). The places reported are the ones a regex
+``" (gate|gate|...)"`` would find, longest gate first, one match after another (tests check it
+against the obvious search); ``re`` itself cost about as much as the rest of an extraction here.
 ``DOCUMENT_SCAN`` is the pass shared by every vocabulary searched in whole titles and
 descriptions (credentials, education, employment type, remote-eligibility triggers, currency
 codes); a ``Doc`` keeps its result, and ``Doc.of`` hands the same Doc to every reader of a
@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
+
+import hyperscan
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -41,6 +44,7 @@ SEP = f"[\\s-]*(?:{_DASH_ON}|)"
 SEP_1 = f"(?:[\\s-]+(?:{_DASH_ON}|)|{_DASH_ON})"
 APOSTROPHE = "(?:'|\u2019|)"
 _ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM_SET = frozenset(_ALNUM)
 # Text to "words" text: letters lower-cased, digits kept, every other byte a space.
 _TO_WORDS = bytes(c if c in _ALNUM else c + 32 if 65 <= c <= 90 else 0x20 for c in range(256))
 
@@ -134,7 +138,7 @@ _RECENT: deque[Doc] = deque(maxlen=4)
 
 
 class WordScan:
-    """Finds in one regex pass every place where one of many lower-case gate words begins a word.
+    """Finds in one pass every place where one of many lower-case gate words begins a word.
 
     A gate is registered with the letters that may directly follow it in a match (a phrase with
     optional separators such as "full time" also matches "fulltime"), or with ``follow=None`` when
@@ -158,30 +162,15 @@ class WordScan:
         return frozenset(self._follow)
 
     def _compile(self) -> _CompiledScan:
-        trie: dict = {}
-        for gate in self._follow:
-            node = trie
-            for byte in gate:
-                node = node.setdefault(byte, {})
-            node[None] = gate
-        ends: list[bytes] = []  # the gate whose empty group is group number i + 1
-
-        def alternatives(node: dict) -> str:
-            # Longer gates first: the pass reports the longest gate at a place, and the shorter
-            # ones that are its prefixes are looked up in ``prefixes``. Each gate ends in an empty
-            # group, so Match.lastindex names it without copying the matched bytes.
-            alts = [re.escape(chr(b)) + alternatives(node[b]) for b in sorted(k for k in node if k is not None)]
-            if None in node:
-                ends.append(node[None])
-                follow = self._follow[node[None]]
-                alts.append("()" if follow is None else "()(?![" + "".join(chr(c) for c in _ALNUM if c not in follow) + "])")
-            return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-        # Over Doc.words, each try starts at a space, which re finds with its fast literal loop (a
-        # leading byte class such as [^a-z0-9] costs some eighty instructions a byte).
-        pattern = re.compile((" " + alternatives(trie)).encode())
-        prefixes = tuple(tuple(g for g in self._follow if gate.startswith(g)) for gate in ends)
-        return _CompiledScan(pattern, ((), *prefixes))  # group numbers start at 1
+        gates = list(self._follow)
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        database.compile(expressions=[b" " + gate for gate in gates], ids=list(range(len(gates))),
+                         elements=len(gates), flags=[0] * len(gates))
+        # Per gate: its length, the bytes that may not follow it (the letters and digits not in its follow
+        # set; none for a bare prefix), and the gates it starts with, itself included.
+        return _CompiledScan(database, [(gate, len(gate), _ALNUM_SET - follow if follow is not None else frozenset(),
+                                         tuple(g for g in self._follow if gate.startswith(g)))
+                                        for gate, follow in self._follow.items()])
 
     def find(self, doc: Doc, start: int = 0, end: int | None = None) -> dict[bytes, list[int]]:
         """Gate -> byte offsets where it begins a word in ``doc.raw[start:end]`` (the whole
@@ -194,16 +183,36 @@ class WordScan:
             kept = doc._gates.get(compiled)
             if kept is not None:
                 return kept
-        after_space, prefixes = compiled.after_space, compiled.prefixes
         words = doc.words
+        stop = len(words) if end is None else min(len(words), end + 1)
+        part = words if whole else words[start:stop]
+        ends: list[tuple[int, int]] = []  # (gate number, end of " gate" in part): every occurrence
+        with compiled.lock:
+            compiled.database.scan(part, match_event_handler=lambda number, _from, to, *_: ends.append((to, number)))
+        # What a regex " (gate|gate|...)" would find, longest gate first at each place, one match after another
+        # (a gate of several words hides the word starts inside it): the longest gate at each space whose next byte
+        # may follow it.
+        longest: dict[int, tuple[bytes, int, frozenset[int], tuple[bytes, ...]]] = {}
+        size = len(part)
+        for to, number in ends:
+            gate = compiled.gates[number]
+            at = to - gate[1] - 1
+            if to < size and part[to] in gate[2]:
+                continue
+            if at not in longest or longest[at][1] < gate[1]:
+                longest[at] = gate
         found: dict[bytes, list[int]] = {}
-        for m in after_space.finditer(words, start, len(words) if end is None else end + 1):
-            at = m.start()  # the space before a word sits at the word's own offset in the text
-            for gate in prefixes[m.lastindex]:  # type: ignore[index]  # every match closes one group
-                if gate in found:
-                    found[gate].append(at)
+        covered = -1
+        for at in sorted(longest):
+            if at < covered:
+                continue
+            gate = longest[at]
+            covered = at + gate[1] + 1
+            for prefix in gate[3]:
+                if prefix in found:
+                    found[prefix].append(at + start)
                 else:
-                    found[gate] = [at]
+                    found[prefix] = [at + start]
         if whole:
             doc._gates[compiled] = found
         return found
@@ -213,12 +222,13 @@ class _CompiledScan:
     """A WordScan's gates as compiled; a Doc keeps whole-document results per compilation, so a
     gate added later (which compiles anew) is never missing from a kept result."""
 
-    __slots__ = ("after_space", "prefixes")
+    __slots__ = ("database", "gates", "lock")
 
-    def __init__(self, after_space: re.Pattern[bytes], prefixes: tuple[tuple[bytes, ...], ...]) -> None:
-        self.after_space = after_space
-        # Group number -> the gates the gate ending in that group starts with, itself included.
-        self.prefixes = prefixes
+    def __init__(self, database: hyperscan.Database,
+                 gates: list[tuple[bytes, int, frozenset[int], tuple[bytes, ...]]]) -> None:
+        self.database = database
+        self.gates = gates  # by pattern number: (gate, its length, bytes that may not follow it, its prefix gates)
+        self.lock = threading.Lock()  # a database scans with one scratch space: one scan at a time
 
 
 # The pass over whole titles and descriptions, shared by the credential, education, employment,
