@@ -101,3 +101,13 @@ def test_a_phrase_joined_by_removing_a_trap_is_still_found() -> None:
     traps = table.with_label("trap")
     hits = table.hits("description", "Work remote access on site.", drop=traps)
     assert [(h.label, h.phrase) for h in hits] == [("onsite", "Work remote access on site")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="gsm GS-0675 1234_x\u00e9\u00a0.", max_size=25))
+def test_the_grade_group_is_possible_wherever_the_grade_pattern_matches(text: str) -> None:
+    # The grade's prefilter pattern is written by hand (a \b for the look-behind that keeps _GRADE fast in re).
+    from classifier.prefilter import DESCRIPTIONS
+
+    if rules._GRADE.search(text.lower()):
+        assert "grade" in DESCRIPTIONS.possible(Doc(text))
