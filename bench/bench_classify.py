@@ -2,11 +2,12 @@
 (rules, model and extraction together), in batches as the crawl pipeline and ``himjobs classify`` call it.
 
 Then the same postings through each stage alone, so the next speed-up starts from a measurement: the model
-(features, probabilities), the three rule cascades, extract(), and the text cleaning. The rules and extract() both
-read the document scan (vocab.DOCUMENT_SCAN), which label_postings runs once per text: alone, each stage pays
-for it. Every run starts with empty title caches (model features, rule hits, extracted title facts), as a crawl
-of new postings would. Figures are CPU time of this process (time.process_time), best of --repeat runs; on a
-shared machine they still vary by a quarter from one run to the next, so compare two versions with
+(features, probabilities), the three rule cascades, extract(), and the text cleaning. extract() reads the document
+scan (vocab.DOCUMENT_SCAN), the rules the prefilter's pass (prefilter.DESCRIPTIONS) and, for the few texts it lets
+through, the document scan too; label_postings runs each once per text, while a stage alone pays for what it
+reads. Every run starts with empty title caches (model features, rule hits, extracted title facts), as a crawl of
+new postings would. Figures are CPU time of this process (time.process_time), best of --repeat runs; on a shared
+machine they still vary by a quarter from one run to the next, so compare two versions with
 bench_instructions.py (exact), or with runs of both taken in turn.
 
 Run: .venv/bin/python bench/bench_classify.py [--postings 20000] [--batch 2000] [--repeat 3]

@@ -20,8 +20,8 @@ that is not valid UTF-8 (a lone surrogate), which Hyperscan cannot read.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 import hyperscan
 
 from classifier.dispatch import CannotRewrite, write
-from classifier.vocab import Doc
+from classifier.vocab import Automaton, Doc
 
 _MAX_COUNT = 1000  # larger repeat counts are relaxed to any count: cheaper to compile and to scan
 _NON_ASCII = r"\x{80}-\x{10FFFF}"
@@ -132,10 +132,7 @@ class Prefilter:
 
     def __init__(self) -> None:
         self._groups: dict[str, list[str] | None] = {}  # name -> relaxed patterns; None: always possible
-        self._compiled: tuple[hyperscan.Database, list[str]] | None = None
-        # A database scans with one scratch space: one scan at a time.
-        self._lock = threading.Lock()
-        self._recent: dict[str, frozenset[str]] = {}
+        self._compiled: _Compiled | None = None
 
     def add(self, name: str, patterns: Iterable[str]) -> None:
         """Register a group, or add patterns to it (patterns it has already change nothing)."""
@@ -154,40 +151,37 @@ class Prefilter:
             else:
                 relaxed.append(written)
             self._compiled = None  # compiled anew on the next scan
-            self._recent = {}
 
-    def _compile(self) -> tuple[hyperscan.Database, list[str]]:
+    def _compile(self) -> _Compiled:
         names = [name for name, relaxed in self._groups.items() if relaxed]
-        patterns = [(number, pattern.encode()) for number, name in enumerate(names) for pattern in self._groups[name] or ()]
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        if patterns:
-            flags = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-            database.compile(expressions=[pattern for _, pattern in patterns], ids=[number for number, _ in patterns],
-                             elements=len(patterns), flags=[flags] * len(patterns))
-        return database, names
+        patterns = [(number, pattern.encode())
+                    for number, name in enumerate(names) for pattern in self._groups[name] or ()]
+        flags = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+        return _Compiled(Automaton([pattern for _, pattern in patterns], [number for number, _ in patterns], flags),
+                         names, frozenset(name for name, relaxed in self._groups.items() if relaxed is None),
+                         frozenset(self._groups))
 
     def possible(self, doc: Doc) -> frozenset[str]:
-        """The groups with a pattern that could match ``doc.low``; the last few texts' answers are kept."""
-        found = self._recent.get(doc.text)
-        if found is not None:
-            return found
-        low = doc.low
-        always = {name for name, relaxed in self._groups.items() if relaxed is None}
-        if b"\xed" in low and _SURROGATE.search(low):
-            found = frozenset(self._groups)  # not UTF-8, which the database assumes
-        else:
-            matched: set[int] = set()
-            with self._lock:
-                if self._compiled is None:
-                    self._compiled = self._compile()
-                database, names = self._compiled
-                if names:
-                    database.scan(low, match_event_handler=lambda number, *_: matched.add(number))
-            found = frozenset(always.union(names[number] for number in matched))
-        if len(self._recent) >= 8:
-            self._recent = {}
-        self._recent[doc.text] = found
+        """The groups with a pattern that could match ``doc.low`` (kept on the Doc)."""
+        compiled = self._compiled or self._compile()
+        self._compiled = compiled
+        found = doc.kept.get(compiled)
+        if found is None:
+            low = doc.low
+            if b"\xed" in low and _SURROGATE.search(low):
+                found = compiled.every  # not UTF-8, which the automaton assumes
+            else:
+                found = compiled.always.union(compiled.names[number] for number, _ in compiled.automaton.scan(low))
+            doc.kept[compiled] = found
         return found
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, as a key of Doc.kept
+class _Compiled:
+    automaton: Automaton
+    names: list[str]  # group names by pattern id
+    always: frozenset[str]  # the groups with a pattern that could not be relaxed
+    every: frozenset[str]
 
 
 # The groups of the rule tables' description rows and the federal grade, over whole descriptions.

@@ -26,9 +26,10 @@ import re
 import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import hyperscan
 
@@ -90,16 +91,18 @@ class Doc:
     case-insensitively where they ignore case, so most texts never need ``low``).
 
     ``Doc.of(text)`` returns the Doc it made for an equal text among its last few calls, so the
-    label rules and extraction of one posting share one Doc and the word scans kept on it."""
+    label rules and extraction of one posting share one Doc and the scans kept on it: ``kept`` holds
+    each whole-text scan's answer, keyed by the compiled scanner that gave it (a scanner compiled
+    anew, with more patterns, never reads an older answer)."""
 
-    __slots__ = ("_gates", "_low", "_words", "raw", "text")
+    __slots__ = ("_low", "_words", "kept", "raw", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.raw = text.encode("utf-8", "surrogatepass")
         self._low: bytes | None = None
         self._words: bytes | None = None
-        self._gates: dict[_CompiledScan, dict[bytes, list[int]]] = {}
+        self.kept: dict[object, Any] = {}
 
     @classmethod
     def of(cls, text: str) -> Doc:
@@ -163,14 +166,10 @@ class WordScan:
 
     def _compile(self) -> _CompiledScan:
         gates = list(self._follow)
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        database.compile(expressions=[b" " + gate for gate in gates], ids=list(range(len(gates))),
-                         elements=len(gates), flags=[0] * len(gates))
-        # Per gate: its length, the bytes that may not follow it (the letters and digits not in its follow
-        # set; none for a bare prefix), and the gates it starts with, itself included.
-        return _CompiledScan(database, [(gate, len(gate), _ALNUM_SET - follow if follow is not None else frozenset(),
-                                         tuple(g for g in self._follow if gate.startswith(g)))
-                                        for gate, follow in self._follow.items()])
+        return _CompiledScan(Automaton([b" " + gate for gate in gates], list(range(len(gates)))), [
+            _Gate(len(gate), _ALNUM_SET - follow if follow is not None else frozenset(),
+                  tuple(g for g in gates if gate.startswith(g)))
+            for gate, follow in self._follow.items()])
 
     def find(self, doc: Doc, start: int = 0, end: int | None = None) -> dict[bytes, list[int]]:
         """Gate -> byte offsets where it begins a word in ``doc.raw[start:end]`` (the whole
@@ -180,26 +179,23 @@ class WordScan:
         compiled = self._compiled
         whole = start == 0 and end is None
         if whole:
-            kept = doc._gates.get(compiled)
+            kept = doc.kept.get(compiled)
             if kept is not None:
                 return kept
         words = doc.words
         stop = len(words) if end is None else min(len(words), end + 1)
         part = words if whole else words[start:stop]
-        ends: list[tuple[int, int]] = []  # (gate number, end of " gate" in part): every occurrence
-        with compiled.lock:
-            compiled.database.scan(part, match_event_handler=lambda number, _from, to, *_: ends.append((to, number)))
         # What a regex " (gate|gate|...)" would find, longest gate first at each place, one match after another
         # (a gate of several words hides the word starts inside it): the longest gate at each space whose next byte
         # may follow it.
-        longest: dict[int, tuple[bytes, int, frozenset[int], tuple[bytes, ...]]] = {}
+        longest: dict[int, _Gate] = {}
         size = len(part)
-        for to, number in ends:
+        for number, to in compiled.automaton.scan(part):  # every occurrence of " gate"
             gate = compiled.gates[number]
-            at = to - gate[1] - 1
-            if to < size and part[to] in gate[2]:
+            at = to - gate.length - 1
+            if to < size and part[to] in gate.not_after:
                 continue
-            if at not in longest or longest[at][1] < gate[1]:
+            if at not in longest or longest[at].length < gate.length:
                 longest[at] = gate
         found: dict[bytes, list[int]] = {}
         covered = -1
@@ -207,28 +203,54 @@ class WordScan:
             if at < covered:
                 continue
             gate = longest[at]
-            covered = at + gate[1] + 1
-            for prefix in gate[3]:
+            covered = at + gate.length + 1
+            for prefix in gate.prefixes:
                 if prefix in found:
                     found[prefix].append(at + start)
                 else:
                     found[prefix] = [at + start]
         if whole:
-            doc._gates[compiled] = found
+            doc.kept[compiled] = found
         return found
 
 
+class _Gate(NamedTuple):
+    length: int
+    not_after: frozenset[int]  # the letters and digits that may not follow it (none for a bare prefix)
+    prefixes: tuple[bytes, ...]  # the gates it starts with, itself included: all are reported where it is
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: hashed by identity, as a key of Doc.kept
 class _CompiledScan:
     """A WordScan's gates as compiled; a Doc keeps whole-document results per compilation, so a
     gate added later (which compiles anew) is never missing from a kept result."""
 
-    __slots__ = ("database", "gates", "lock")
+    automaton: Automaton
+    gates: list[_Gate]  # by pattern number
 
-    def __init__(self, database: hyperscan.Database,
-                 gates: list[tuple[bytes, int, frozenset[int], tuple[bytes, ...]]]) -> None:
-        self.database = database
-        self.gates = gates  # by pattern number: (gate, its length, bytes that may not follow it, its prefix gates)
-        self.lock = threading.Lock()  # a database scans with one scratch space: one scan at a time
+
+class Automaton:
+    """Byte patterns compiled into one Hyperscan database (block mode, ``flags`` for every pattern);
+    ``scan`` lists (pattern id, end offset) of every match in a text. A database scans with a single
+    scratch space, so scans take turns."""
+
+    def __init__(self, patterns: list[bytes], ids: list[int], flags: int = 0) -> None:
+        self._database: hyperscan.Database | None = None
+        if patterns:
+            self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._database.compile(expressions=patterns, ids=ids, elements=len(patterns), flags=[flags] * len(patterns))
+        self._lock = threading.Lock()
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+
+        def report(number: int, _start: int, end: int, *_: object) -> None:
+            found.append((number, end))
+
+        if self._database is not None:
+            with self._lock:
+                self._database.scan(data, match_event_handler=report)
+        return found
 
 
 # The pass over whole titles and descriptions, shared by the credential, education, employment,
@@ -284,7 +306,7 @@ class PhraseMatcher:
         """(start, end) of each hit within ``doc.raw[start:end]`` in text order; overlapping hits
         keep the one that starts first, then the longest."""
         # The whole document's scan is usually kept on the Doc already.
-        found = doc._gates.get(self._scan._compiled) if start == 0 and end is None else None
+        found = doc.kept.get(self._scan._compiled) if start == 0 and end is None else None
         if found is None:
             found = self._scan.find(doc, start, end)
         spans: list[tuple[int, int]] = []
